@@ -1,0 +1,254 @@
+"""Chinese text normalisation and sentence splitting.
+
+Two promises hold for every input string ``t``:
+
+* :func:`normalize` maps characters one to one, so ``len(normalize(t)) == len(t)`` and character
+  offsets stay valid;
+* :func:`split_sentences` never loses or invents a character: ``"".join(split_sentences(t)) == t``.
+  Whitespace (spaces, newlines) stays attached to the sentence before it; use
+  :func:`sentences` for stripped, non-empty sentences.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "is_cjk",
+    "normalize",
+    "sentence_spans",
+    "sentences",
+    "split_sentences",
+]
+
+DEFAULT_MAX_CHARS = 256
+
+# ASCII punctuation that a Chinese page uses in place of its full-width form.
+_ASCII_TO_FULL = {
+    ",": "，",
+    ";": "；",
+    "?": "？",
+    "!": "！",
+    "(": "（",
+    ")": "）",
+    ":": "：",
+}
+_HARD_ENDS = set("。！？!?")
+_ELLIPSIS = set("…")
+_CLOSERS = set("”’」』）)】〕》〉\"'")
+_SOFT_BREAKS = set("，、：；,;:")
+# A 《…》 (or 〈…〉) title longer than this is treated as an unbalanced bracket, not a title.
+_MAX_TITLE = 60
+_TITLE_RE = re.compile(rf"《[^《》\n]{{0,{_MAX_TITLE}}}》|〈[^〈〉\n]{{0,{_MAX_TITLE}}}〉")
+
+
+def is_cjk(char: str) -> bool:
+    """True for a CJK ideograph (basic block, extension A, compatibility ideographs).
+
+    >>> is_cjk("中"), is_cjk("a")
+    (True, False)
+    """
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
+
+
+def _is_cjk_or_fullwidth_punct(char: str) -> bool:
+    code = ord(char)
+    return is_cjk(char) or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFF65 or char in "“”‘’…—"
+
+
+def normalize(text: str) -> str:
+    """Normalise a Chinese page without moving any character.
+
+    * ASCII ``, ; ? ! ( ) :`` next to a Chinese character or full-width punctuation become their
+      full-width forms (``，；？！（）：``); between Latin letters and digits they stay ASCII, so
+      ``1:1``, ``3,000`` and ``GDP(2019)`` keep their meaning;
+    * full-width Latin letters and digits (``ＧＤＰ２０２０``) become ASCII;
+    * the ideographic space and no-break space become an ordinary space.
+
+    The mapping is one character to one character: offsets into the result are offsets into the
+    input.
+
+    >>> normalize("我们,一起(出发)!比分1:1,增长3.5%")
+    '我们，一起（出发）！比分1:1，增长3.5%'
+    """
+    chars = list(text)
+    n = len(chars)
+    for i, char in enumerate(chars):
+        code = ord(char)
+        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
+            chars[i] = chr(code - 0xFEE0)
+        elif char in ("\u3000", "\u00a0"):
+            chars[i] = " "
+    # Two passes, so a run such as "(出发)!" converts as a whole: each pass sees the last one's
+    # full-width neighbours.
+    for _ in range(2):
+        for i, char in enumerate(chars):
+            full = _ASCII_TO_FULL.get(char)
+            if full is None:
+                continue
+            before = chars[i - 1] if i > 0 else ""
+            after = chars[i + 1] if i + 1 < n else ""
+            # A colon or comma between two digits is a ratio, time or thousands separator.
+            if char in ",:" and before.isdigit() and after.isdigit():
+                continue
+            if (before and _is_cjk_or_fullwidth_punct(before)) or (
+                after and _is_cjk_or_fullwidth_punct(after)
+            ):
+                chars[i] = full
+    return "".join(chars)
+
+
+def _protected(text: str) -> bytearray:
+    """Mark characters inside 《》/〈〉 titles, where end marks never split."""
+    mask = bytearray(len(text))
+    for match in _TITLE_RE.finditer(text):
+        mask[match.start() : match.end() - 1] = b"\x01" * (match.end() - 1 - match.start())
+    return mask
+
+
+def _ends_sentence(text: str, i: int, semicolon: bool) -> bool:
+    char = text[i]
+    if char in _HARD_ENDS or char in _ELLIPSIS:
+        return True
+    if semicolon and char in "；;":
+        return True
+    if char == "." and i > 0 and not text[i - 1].isascii():
+        # "…完成了." ends a sentence; "3.5", "U.S." and "www.gov.cn" do not.
+        return i + 1 == len(text) or not text[i + 1].isascii() or text[i + 1].isspace()
+    return False
+
+
+def _raw_spans(text: str, semicolon: bool) -> list[tuple[int, int]]:
+    n = len(text)
+    protected = _protected(text)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    i = 0
+    while i < n:
+        char = text[i]
+        if char == "\n":
+            end = i + 1
+        elif not protected[i] and _ends_sentence(text, i, semicolon):
+            end = i + 1
+            # Runs of end marks (。。 ？！ ……) and the quotes/brackets that close them stay together:
+            # 他说：“好。” is one sentence.
+            while end < n and (
+                text[end] in _HARD_ENDS
+                or text[end] in _ELLIPSIS
+                or text[end] in _CLOSERS
+                or (semicolon and text[end] in "；;")
+            ):
+                end += 1
+        else:
+            i += 1
+            continue
+        # Whitespace after a sentence end belongs to that sentence.
+        while end < n and text[end].isspace():
+            end += 1
+        if text[start:end].strip():
+            spans.append((start, end))
+            start = end
+        elif spans:
+            # Leading whitespace-only piece: glue it to the sentence before.
+            spans[-1] = (spans[-1][0], end)
+            start = end
+        i = end
+    if start < n:
+        if spans and not text[start:].strip():
+            spans[-1] = (spans[-1][0], n)
+        else:
+            spans.append((start, n))
+    # A leading whitespace-only piece (e.g. "\n\n正文。") joins the first real sentence.
+    if len(spans) > 1 and not text[spans[0][0] : spans[0][1]].strip():
+        spans[1] = (spans[0][0], spans[1][1])
+        spans.pop(0)
+    return spans
+
+
+def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut an over-long span into pieces of at most ``max_chars``.
+
+    Prefers the last soft break (comma, enumeration comma, colon, semicolon, space) in the second
+    half of the window, then the last point that does not split a run of Latin letters or digits.
+    """
+    pieces = []
+    while end - start > max_chars:
+        window_end = start + max_chars
+        cut = None
+        for j in range(window_end - 1, start + max_chars // 2 - 1, -1):
+            if text[j] in _SOFT_BREAKS or text[j].isspace():
+                cut = j + 1
+                break
+        if cut is None:
+            for j in range(window_end, start + max_chars // 2, -1):
+                if not (text[j - 1].isascii() and text[j - 1].isalnum() and text[j].isalnum()):
+                    cut = j
+                    break
+        if cut is None:
+            cut = window_end
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
+def sentence_spans(
+    text: str, *, semicolon: bool = False, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the sentences of ``text``; they tile the input.
+
+    Args:
+        text: Any string.
+        semicolon: Also end sentences at ``；``/``;``.
+        max_chars: No span is longer than this; longer runs are cut at a comma or space where
+            possible, so downstream models never see unbounded input.
+
+    >>> sentence_spans("你好。再见！")
+    [(0, 3), (3, 6)]
+    """
+    if max_chars < 2:
+        raise ValueError(f"max_chars must be at least 2, got {max_chars}")
+    spans: list[tuple[int, int]] = []
+    for start, end in _raw_spans(text, semicolon):
+        if end - start > max_chars:
+            spans.extend(_cut_long(text, start, end, max_chars))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def split_sentences(
+    text: str, *, semicolon: bool = False, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[str]:
+    """Split Chinese (or mixed) text into sentences, losing no character.
+
+    Sentences end at ``。！？!?``, at ``……``/``…``, at a newline, optionally at ``；;``, and at an
+    ASCII ``.`` that follows a Chinese character. Closing quotes and brackets after an end mark stay
+    with their sentence; end marks inside ``《》`` titles, decimal points (``3.5亿``) and ratios
+    (``1:1``) never split. ``"".join(split_sentences(t)) == t`` for every ``t``.
+
+    Args:
+        text: Any string.
+        semicolon: Also end sentences at ``；``/``;``.
+        max_chars: Hard cap on the length of one piece.
+
+    >>> split_sentences("他说：“好。”我们看了《摔跤吧！爸爸》。增长3.5%!")
+    ['他说：“好。”', '我们看了《摔跤吧！爸爸》。', '增长3.5%!']
+    """
+    return [text[s:e] for s, e in sentence_spans(text, semicolon=semicolon, max_chars=max_chars)]
+
+
+def sentences(
+    text: str, *, semicolon: bool = False, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[str]:
+    """Stripped, non-empty sentences of ``text`` (what models and summaries use).
+
+    Equal to ``[s.strip() for s in split_sentences(text) if s.strip()]``.
+
+    >>> sentences("  第一句。\\n\\n第二句  ")
+    ['第一句。', '第二句']
+    """
+    pieces = split_sentences(text, semicolon=semicolon, max_chars=max_chars)
+    return [piece.strip() for piece in pieces if piece.strip()]

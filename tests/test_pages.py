@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govnlp.cli import main
+from govnlp.pages import split_page, split_paragraphs
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# Our own short page: a fragment, an article with byline and a column break inside a word,
+# a photo item, and a second article whose body breaks inside a quoted name.
+PAGE = """共同推动了全县河道治理。
+
+“智慧河长” 守护碧水
+张三 李四
+
+近年来，全县把河道巡查纳入积分
+管理,引导村民参与护河。
+
+去年以来，嘉
+兴市拓宽了治理思路，水质明显改善。
+
+图为志愿者在河边清理垃圾。
+王五 摄
+
+平安码上线
+
+记者从县公安局获悉，全县推出“平
+安码”应用，群众办事更方便。
+"""
+
+
+def test_example_page_items():
+    items = split_page(PAGE)
+    assert [i.kind for i in items] == ["fragment", "article", "photo", "article"]
+    assert items[1].title == "“智慧河长” 守护碧水"
+    assert items[1].byline == "张三 李四"
+    assert items[1].paragraphs == [
+        "近年来，全县把河道巡查纳入积分管理,引导村民参与护河。",
+        "去年以来，嘉兴市拓宽了治理思路，水质明显改善。",
+    ]
+    assert items[2].paragraphs == ["图为志愿者在河边清理垃圾。"]
+    assert items[2].byline == "王五 摄"
+    assert items[3].paragraphs == ["记者从县公安局获悉，全县推出“平安码”应用，群众办事更方便。"]
+    for item in items:
+        assert PAGE[item.start : item.end].strip() == PAGE[item.start : item.end]
+        assert PAGE[item.start :].startswith(item.title or item.paragraphs[0][:3])
+
+
+def test_names_without_she_under_a_caption_are_a_credit():
+    page = "市长调研\n\n市长来到企业调研。\n\n图为工人在车间作业。\n\n赵六 钱七\n"
+    items = split_page(page)
+    assert [i.kind for i in items] == ["article", "photo"]
+    assert items[1].byline == "赵六 钱七"
+
+
+def _non_space(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def _flatten(items) -> str:
+    out = []
+    for item in items:
+        if item.kind == "photo":
+            out += [*item.paragraphs, item.byline]
+        else:
+            out += [item.title, item.byline, *item.paragraphs]
+    return "".join(out)
+
+
+lines = st.lists(
+    st.text(
+        alphabet=st.sampled_from(list("标题政府张三李四王五摄，,。！？“”（）() \u3000GDP12")),
+        max_size=40,
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines, st.sampled_from(["\n", "\n\n", "\n \n", "\n\u3000\n"]))
+def test_nothing_lost_nothing_invented(page_lines, separator):
+    text = separator.join(page_lines)
+    items = split_page(text)
+    assert _non_space(_flatten(items)) == _non_space(text)
+    for item in items:
+        assert 0 <= item.start < item.end <= len(text)
+    assert [i.start for i in items] == sorted(i.start for i in items)
+
+
+def test_paragraph_offsets():
+    text = "  标题 \n\u3000\n正文。"
+    paragraphs = split_paragraphs(text)
+    assert [(p.text, text[p.start : p.end]) for p in paragraphs] == [
+        ("标题", "标题"),
+        ("正文。", "正文。"),
+    ]
+
+
+def test_cli_split_page_json(tmp_path, capsys):
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="gb18030")
+    assert main(["split-page", str(page)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [set(d) for d in data] == [{"kind", "title", "byline", "paragraphs", "start", "end"}] * 4
+    assert data[1]["title"] == "“智慧河长” 守护碧水"
+
+
+def test_cli_split_page_jsonl_and_text(capsys):
+    assert main(["split-page", str(EXAMPLES / "page.txt"), "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["kind"] for r in rows} >= {"article", "photo"}
+    assert main(["split-page", str(EXAMPLES / "page.txt"), "--format", "text"]) == 0
+    assert "[photo]" in capsys.readouterr().out
+
+
+def test_split_large_page_is_linear():
+    text = (PAGE + "\n") * 300
+    items = split_page(text)
+    # The leading fragment of each later copy ends the previous article's body.
+    assert len(items) == 1 + 3 * 300
