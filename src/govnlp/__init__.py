@@ -12,6 +12,10 @@ __version__ = "0.1.0"
 from . import encoders, pages, taxonomy, text
 from .encoders import DEFAULT_BASE_MODEL, build_default_encoder, load_encoder
 from .pages import PageItem, split_page
+
+# ``govnlp.summarize`` is the function; its methods live in the ``govnlp.summarize`` package
+# (``from govnlp.summarize import TextRankSummarizer`` still works through the import system).
+from .summarize import Summary, get_summarizer, summarize
 from .taxonomy import Label, LabelsError, load_labels
 from .text import normalize, sentences, split_sentences
 
@@ -20,9 +24,11 @@ __all__ = [
     "Label",
     "LabelsError",
     "PageItem",
+    "Summary",
     "__version__",
     "build_default_encoder",
     "encoders",
+    "get_summarizer",
     "load_encoder",
     "load_labels",
     "normalize",
@@ -30,6 +36,7 @@ __all__ = [
     "sentences",
     "split_page",
     "split_sentences",
+    "summarize",
     "taxonomy",
     "text",
 ]

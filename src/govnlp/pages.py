@@ -23,7 +23,20 @@ __all__ = ["PageItem", "Paragraph", "split_page", "split_paragraphs"]
 # column. The colon and semicolon end list items and lead-ins far more often than a column
 # break happens to fall right after them.
 _COMPLETE_END = set("。！？!?…”」』）)》】：:；;—")
-_NAME = r"[\u4e00-\u9fff·]{2,4}"
+# Personal names start with a common surname; this keeps short headlines such as 抢农时 from
+# passing for a byline or a photo credit.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+    "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱"
+    "严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁"
+    "尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时"
+    "穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾"
+    "隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮"
+    "粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬"
+    "来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎"
+    "勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+)
+_NAME = rf"(?:欧阳|司马|上官|诸葛|东方|皇甫|令狐|司徒|[{_SURNAMES}])[\u4e00-\u9fff·]{{1,3}}"
 _ROLE = r"(?:本报记者|本报通讯员|记者|通讯员|本报特约记者|特约记者)"
 _BYLINE_RE = re.compile(rf"^(?:{_ROLE}\s*)?{_NAME}(?:[\s、]+(?:{_ROLE}\s*)?{_NAME}){{0,2}}$")
 _CREDIT_RE = re.compile(
@@ -134,7 +147,13 @@ def _labels(paragraphs: list[Paragraph]) -> list[str]:
             # Photographers' names without 摄 under a one-paragraph caption.
             roles[i] = "credit"
             roles[i - 1] = "caption"
-        elif _title_like(text):
+        elif _title_like(text) or (
+            len(text) <= 2 * _MAX_TITLE
+            and not _is_complete(text)
+            and i + 1 < n
+            and _is_names(next_text)
+            and prev_role not in ("title", "byline")
+        ):
             followed_by_byline = i + 1 < n and _is_names(next_text) and not _is_credit(next_text)
             after_complete = i == 0 or prev_role == "credit" or _is_complete(prev_text)
             # A title never follows a title or a byline: that line is the body's first piece.

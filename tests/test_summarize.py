@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from govnlp.cli import main
+from govnlp.summarize import (
+    HybridSummarizer,
+    LeadSummarizer,
+    TextRankSummarizer,
+    get_summarizer,
+    select,
+    summarize,
+)
+from govnlp.summarize.embedding import EmbeddingSummarizer
+from govnlp.summarize.textrank import char_tfidf, pagerank
+
+# Our own short article.
+ARTICLE = (
+    "县政府今天召开数字政府建设推进会。"
+    "会议提出，年底前实现政务服务事项“一网通办”。"
+    "天气晴朗，气温适宜。"
+    "县数据局负责推进部门之间的数据共享，让群众少跑腿。"
+    "推进会还通报了上半年的政务服务满意度调查结果。"
+)
+METHODS = ["lead", "textrank", "hybrid"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_summary_is_in_document_order(method):
+    summary = summarize(ARTICLE, k=3, method=method, title="数字政府建设推进会")
+    assert len(summary.sentences) == 3
+    assert summary.indices == sorted(summary.indices)
+    assert all(sentence in ARTICLE for sentence in summary.sentences)
+    assert summary.method == method
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n ", "只有一句话", "没有标点的文字" * 200, "混合,标点!的句子?还有。全角，标点！"],
+)
+def test_edge_cases(method, text):
+    summary = summarize(text, k=3, method=method)
+    assert len(summary.sentences) <= 3
+    assert all(s.strip() for s in summary.sentences)
+    if text.strip():
+        assert summary.sentences
+
+
+def test_k_larger_than_sentence_count_and_ratio():
+    assert len(summarize(ARTICLE, k=50, method="hybrid").sentences) == 5
+    assert len(summarize(ARTICLE, k=0.4, method="lead").sentences) == 2
+    with pytest.raises(ValueError):
+        summarize(ARTICLE, k=0, method="lead")
+
+
+def test_max_chars_keeps_whole_sentences():
+    summary = summarize(ARTICLE, k=5, max_chars=30, method="lead")
+    assert sum(len(s) for s in summary.sentences) <= 30
+    assert summary.sentences == ["县政府今天召开数字政府建设推进会。", "天气晴朗，气温适宜。"]
+
+
+def test_very_long_input():
+    text = ARTICLE * 10_000  # about 1 MB of characters
+    assert len(text) > 900_000
+    summary = summarize(text[:1_000_000], k=3, method="lead")
+    assert len(summary.sentences) == 3
+
+
+def test_textrank_prefers_central_sentences():
+    sentences = [
+        "数字政府建设提速。",
+        "数字政府让群众少跑腿。",
+        "数字政府建设持续推进。",
+        "今天下雨。",
+    ]
+    assert 3 not in TextRankSummarizer().choose(sentences, k=2)
+
+
+def test_hybrid_uses_title():
+    sentences = ["天气晴朗。", "天气炎热。", "县里推进垃圾分类。"]
+    chosen = HybridSummarizer(position_weight=0.0, centrality_weight=0.0).choose(
+        sentences, k=1, title="垃圾分类"
+    )
+    assert chosen == [2]
+
+
+def test_pagerank_sums_to_one_and_handles_isolated_nodes():
+    similarity = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=float)
+    rank = pagerank(similarity)
+    assert rank.sum() == pytest.approx(1.0)
+    assert rank[0] == pytest.approx(rank[1])
+
+
+def test_char_tfidf_rows_are_normalised():
+    matrix = char_tfidf(["政府改革。", "改革", "。"])
+    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A.ravel()
+    assert norms[:2] == pytest.approx([1.0, 1.0])
+
+
+def test_select_budget_skips_long_sentences():
+    assert select(["很长的句子很长。", "短。", "中等句子。"], np.array([3, 2, 1]), 2, 7) == [1, 2]
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown summary method"):
+        get_summarizer("magic")
+    assert isinstance(get_summarizer("auto"), HybridSummarizer)
+    assert isinstance(get_summarizer("lead"), LeadSummarizer)
+
+
+def test_embedding_summarizer_on_tiny_bert(tiny_bert_dir):
+    summarizer = EmbeddingSummarizer(base_model=str(tiny_bert_dir))
+    summary = summarizer(["县政府开会。", "会议部署改革。", "改革让群众满意。"], k=2, title="改革")
+    assert len(summary.sentences) == 2
+    assert summary.indices == sorted(summary.indices)
+    assert summarizer([], k=2).sentences == []
+    budget = summarizer(["县政府开会。", "会议部署改革。"], k=2, max_chars=7)
+    assert sum(len(s) for s in budget.sentences) <= 7
+
+
+def test_cli_summarize_jsonl_keeps_fields_and_reports_bad_records(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps(
+            {"id": "a1", "title": "推进会", "text": ARTICLE, "source": "县融媒"}, ensure_ascii=False
+        )
+        + "\n{not json\n"
+        + json.dumps({"id": "a3", "body": "没有文本字段"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["summarize", str(source), "--k", "2", "--output", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["a1", 2, "a3"]
+    assert rows[0]["source"] == "县融媒" and len(rows[0]["summary"]) == 2
+    assert "not JSON" in rows[1]["error"] and rows[1]["summary"] == []
+    assert "no text field" in rows[2]["error"]
+
+
+def test_cli_summarize_directory_and_csv(tmp_path, capsys):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "x.txt").write_text(ARTICLE, encoding="utf-8")
+    assert main(["summarize", str(tmp_path / "docs"), "--k", "1", "--method", "lead"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["id"] == "x.txt" and row["summary"] == ["县政府今天召开数字政府建设推进会。"]
+    table = tmp_path / "in.csv"
+    table.write_text("id,text\nc1," + ARTICLE + "\n", encoding="utf-8")
+    assert main(["summarize", str(table), "--max-chars", "60"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["id"] == "c1" and sum(len(s) for s in row["summary"]) <= 60
+
+
+def test_cli_summarize_missing_input(tmp_path, capsys):
+    assert main(["summarize", str(tmp_path / "nope.txt")]) == 2
+    assert "no such file" in capsys.readouterr().err
