@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Summarizer
-from .textrank import char_tfidf, pagerank
+from .textrank import centrality, char_tfidf
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -51,8 +51,8 @@ class HybridSummarizer(Summarizer):
             return position
         vectors = char_tfidf(sentences, title if title else None)
         sentence_vectors = vectors[:n]
-        centrality = _minmax(pagerank((sentence_vectors @ sentence_vectors.T).toarray()))
-        score = self.position_weight * position + self.centrality_weight * centrality
+        central = _minmax(centrality(sentence_vectors))
+        score = self.position_weight * position + self.centrality_weight * central
         if title:
             title_similarity = (sentence_vectors @ vectors[n].T).toarray().ravel()
             score = score + self.title_weight * _minmax(title_similarity)

@@ -73,6 +73,23 @@ def pagerank(similarity: np.ndarray, damping: float = 0.85, iterations: int = 50
     return rank
 
 
+# Above this many sentences the n x n similarity graph stops fitting in memory (a 1 MB text has
+# ~60k sentences); centrality then falls back to similarity with the document's summed vector,
+# the degree centrality that PageRank refines (Erkan & Radev, LexRank, JAIR 2004).
+MAX_GRAPH_SENTENCES = 1500
+
+
+def centrality(vectors: sparse.csr_matrix) -> np.ndarray:
+    """PageRank centrality of the rows' cosine-similarity graph (degree centrality when huge).
+
+    >>> centrality(char_tfidf(["政府改革。", "改革政府。", "下雨。"])).argmin()
+    np.int64(2)
+    """
+    if vectors.shape[0] > MAX_GRAPH_SENTENCES:
+        return np.asarray(vectors @ vectors.sum(axis=0).T).ravel()
+    return pagerank((vectors @ vectors.T).toarray())
+
+
 class TextRankSummarizer(Summarizer):
     """Sentence centrality (PageRank) over character n-gram TF-IDF cosine similarity.
 
@@ -85,5 +102,4 @@ class TextRankSummarizer(Summarizer):
     def score(self, sentences: list[str], title: str | None = None) -> np.ndarray:
         if len(sentences) == 1:
             return np.ones(1)
-        vectors = char_tfidf(sentences)
-        return pagerank((vectors @ vectors.T).toarray())
+        return centrality(char_tfidf(sentences))
