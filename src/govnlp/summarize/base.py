@@ -77,9 +77,7 @@ class Summarizer:
         title: str | None = None,
     ) -> list[int]:
         """Indices of the chosen sentences, in document order."""
-        if not sentences:
-            return []
-        return select(sentences, self.score(sentences, title), k, max_chars)
+        return self(sentences, k=k, max_chars=max_chars, title=title).indices
 
     def __call__(
         self,
