@@ -110,8 +110,8 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
         chosen = body[first : first + rng.randint(1, 3)]
         chosen = [chosen[0][_mid_cut(rng, chosen[0]) :].lstrip(), *chosen[1:]]
         items.append(TruthItem("fragment", paragraphs=[p for p in chosen if p]))
-    for index in range(rng.randint(2, 5)):
-        if index and rng.random() < 0.25:
+    for position in range(rng.randint(2, 5)):
+        if position and rng.random() < 0.25:
             items.append(
                 TruthItem("photo", byline=_credit(rng), paragraphs=[_caption(rng, articles)])
             )
@@ -157,7 +157,7 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
                 if first_line:
                     item.start = offset - len(head)
                     first_line = False
-        for paragraph in item.paragraphs:
+        for index, paragraph in enumerate(item.paragraphs):
             pieces = [paragraph]
             if item.kind != "photo" and len(paragraph) >= 10 and rng.random() < 0.35:
                 cut = rng.randint(1, len(paragraph) - 1)
@@ -173,7 +173,7 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
                 if first_line:
                     item.start = offset - len(piece)
                     first_line = False
-            item.paragraphs[item.paragraphs.index(paragraph)] = item_paragraph
+            item.paragraphs[index] = item_paragraph
         if item.kind == "photo":
             emit(item.byline, False)
     return GeneratedPage("".join(text_parts) + "\n", items, joins)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Summarizer, Summary
+from .base import Summarizer
 
 
 class EmbeddingSummarizer(Summarizer):
@@ -64,7 +64,9 @@ class EmbeddingSummarizer(Summarizer):
                 chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         return np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
 
-    def _relevance(self, sentences: list[str], title: str | None) -> tuple[np.ndarray, np.ndarray]:
+    def score_with_vectors(
+        self, sentences: list[str], title: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         vectors = self.embed(sentences + ([title] if title else []))
         sentence_vectors = vectors[: len(sentences)]
         centroid = sentence_vectors.mean(axis=0)
@@ -76,36 +78,4 @@ class EmbeddingSummarizer(Summarizer):
         return relevance + self.position_weight * position, sentence_vectors
 
     def score(self, sentences: list[str], title: str | None = None) -> np.ndarray:
-        return self._relevance(sentences, title)[0]
-
-    def __call__(
-        self,
-        sentences: list[str],
-        k: float = 3,
-        max_chars: int | None = None,
-        title: str | None = None,
-    ) -> Summary:
-        if not sentences:
-            return Summary(method=self.name)
-        relevance, vectors = self._relevance(sentences, title)
-        n = len(sentences)
-        count = max(1, round(k * n)) if k < 1 else int(k)
-        chosen: list[int] = []
-        used = 0
-        candidates = set(range(n))
-        while candidates and len(chosen) < count:
-            penalty = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(n)
-            mmr = relevance - self.redundancy * penalty
-            best = max(candidates, key=lambda i: (mmr[i], -i))
-            candidates.discard(best)
-            if max_chars is not None and used + len(sentences[best]) > max_chars:
-                continue
-            chosen.append(best)
-            used += len(sentences[best])
-        chosen.sort()
-        return Summary(
-            sentences=[sentences[i] for i in chosen],
-            indices=chosen,
-            scores=[float(relevance[i]) for i in chosen],
-            method=self.name,
-        )
+        return self.score_with_vectors(sentences, title)[0]
