@@ -1,7 +1,8 @@
 """Evaluate ``govnlp.pages.split_page`` on generated page dumps.
 
 Steps:
-1. load real articles (default ``../shared/data/corpus/peoples_daily.jsonl``);
+1. load real articles (default ``../shared/data/corpus/peoples_daily.jsonl``), the held-out
+   odd-numbered half (the page model is trained on the even half);
 2. generate N pages with known truth (``scripts/pagegen.py``, fixed seed);
 3. split each page and score item boundaries (P/R/F1 of item start offsets), exact titles and
    bylines of the true articles, item kinds, and column joins (P/R over line boundaries);
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
 
-    articles = load_articles(args.corpus)
+    # The odd-numbered half: scripts/train_pages.py trains the page model on the even half.
+    articles = load_articles(args.corpus)[1::2]
     pages = generate_pages(articles, args.pages, seed=args.seed)
     b_tp = b_fp = b_fn = j_tp = j_fp = j_fn = 0
     titles = titles_ok = bylines_ok = kinds_ok = n_items = 0

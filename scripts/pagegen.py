@@ -49,6 +49,9 @@ class GeneratedPage:
     # For every pair of consecutive non-blank lines: True when the second continues the first
     # across a column break.
     joins: list[bool]
+    # Role of every non-blank line: title, byline, caption, credit, body (starts a paragraph) or
+    # join (continues the line before it across a column break).
+    roles: list[str] = field(default_factory=list)
 
 
 def load_articles(path: str | Path, min_paragraphs: int = 2) -> list[dict]:
@@ -134,10 +137,12 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
     separators = rng.choice([["\n"], ["\n\n"], ["\n\n", "\n \n", "\n\u3000\n"]])
     text_parts: list[str] = []
     joins: list[bool] = []
+    roles: list[str] = []
     offset = 0
 
-    def emit(line: str, join: bool) -> None:
+    def emit(line: str, join: bool, role: str) -> None:
         nonlocal offset
+        roles.append(role)
         if text_parts:
             sep = rng.choice(separators)
             text_parts.append(sep)
@@ -151,9 +156,12 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
             table = str.maketrans({"，": ",", "（": "(", "）": ")"})
             item.paragraphs = [p.translate(table) for p in item.paragraphs]
         first_line = True
-        for head in (item.title, item.byline if item.kind == "article" else ""):
+        for head, role in (
+            (item.title, "title"),
+            (item.byline if item.kind == "article" else "", "byline"),
+        ):
             if head:
-                emit(head, False)
+                emit(head, False, role)
                 if first_line:
                     item.start = offset - len(head)
                     first_line = False
@@ -169,14 +177,15 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
             pieces = [p.strip() for p in pieces if p.strip()]
             item_paragraph = "".join(pieces)
             for k, piece in enumerate(pieces):
-                emit(piece, join=k > 0)
+                role = "join" if k > 0 else ("caption" if item.kind == "photo" else "body")
+                emit(piece, join=k > 0, role=role)
                 if first_line:
                     item.start = offset - len(piece)
                     first_line = False
             item.paragraphs[index] = item_paragraph
         if item.kind == "photo":
-            emit(item.byline, False)
-    return GeneratedPage("".join(text_parts) + "\n", items, joins)
+            emit(item.byline, False, "credit")
+    return GeneratedPage("".join(text_parts) + "\n", items, joins, roles)
 
 
 def generate_pages(articles: list[dict], n: int, seed: int = 0) -> list[GeneratedPage]:

@@ -81,3 +81,28 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     BertModel(config).save_pretrained(path)
     fast.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger_dir(tiny_bert_dir, tmp_path_factory) -> Path:
+    """A saved tagger over the tiny BERT with three labels and a random (seeded) head."""
+    import torch
+
+    from govnlp.modeling import Tagger
+    from govnlp.taxonomy import Label
+
+    torch.manual_seed(0)
+    labels = [
+        Label("environment", "生态环境"),
+        Label("economy", "经济发展"),
+        Label("health", "医疗卫生"),
+    ]
+    tagger = Tagger.from_base_model(
+        tiny_bert_dir, labels, max_length=32, stride=20, frozen_layers=1
+    )
+    with torch.no_grad():
+        tagger.model.classifier.weight.normal_(0, 1.0)
+    tagger.config["thresholds"] = [0.3, 0.3, 0.3]
+    path = tmp_path_factory.mktemp("tiny-tagger")
+    tagger.save_pretrained(path)
+    return path

