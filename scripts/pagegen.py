@@ -8,7 +8,8 @@ Step by step, per page:
 1. optionally open with a fragment: a body continued from another page, starting mid-sentence;
 2. add 2-5 articles (title, byline in 60% of them, 1-8 body paragraphs) and photo items
    (a caption sentence plus ``王五 摄`` or bare names) between them;
-3. optionally let the last article stop mid-sentence (continued on another page);
+3. optionally let the last article stop mid-sentence (continued on another page), or close the
+   page with a photo item;
 4. split body paragraphs at column breaks placed uniformly at random, even inside words;
 5. lay the paragraphs out one per line, with blank, space-only or full-width-space lines
    between them on some pages, and ASCII ``,`` ``(`` ``)`` for full-width ones on others.
@@ -132,6 +133,8 @@ def generate_page(rng: random.Random, articles: list[dict]) -> GeneratedPage:
         last = items[-1].paragraphs[-1]
         cut = _mid_cut(rng, last)
         items[-1].paragraphs[-1] = last[:cut].rstrip() or last
+    elif rng.random() < 0.2:  # a photo can close the page too
+        items.append(TruthItem("photo", byline=_credit(rng), paragraphs=[_caption(rng, articles)]))
 
     ascii_punct = rng.random() < 0.3
     separators = rng.choice([["\n"], ["\n\n"], ["\n\n", "\n \n", "\n\u3000\n"]])

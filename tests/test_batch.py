@@ -191,3 +191,19 @@ def test_tag_dataset(tiny_tagger_dir):
         [t.id for t in row] for row in expected
     ]
     assert len(tagged[0]["scores"]) == 3
+
+
+def test_very_long_article_is_windowed_not_truncated(tiny_bert_dir, tmp_path):
+    from govnlp.modeling import Tagger
+
+    tagger = Tagger.from_base_model(tiny_bert_dir, max_length=128, stride=120, frozen_layers=1)
+    text = "县里新建了污水处理厂，河道水质明显好转。" * 15_000  # 300k characters
+    n_windows = len(tagger.article_windows(text))
+    assert n_windows > 2400  # every token is covered: ~300k tokens / 120 per window
+    path = tmp_path / "huge.txt"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    counts = tag_files([path], output=out, model=tagger)
+    assert counts == {"ok": 1}
+    record = json.loads(out.read_text("utf-8"))
+    assert record["status"] == "ok"

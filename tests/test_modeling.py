@@ -176,3 +176,11 @@ def test_weights_for_another_base_model_are_rejected(tagger, tmp_path):
     save_file(state, str(tmp_path / "model.safetensors"))
     with pytest.raises(ValueError, match="does not fit base model"):
         Tagger.from_pretrained(tmp_path)
+
+
+def test_int8_and_bf16_paths_stay_close_to_float32(tiny_tagger_dir):
+    texts = [BODY, "短文本。", BODY * 3]
+    reference = Tagger.from_pretrained(tiny_tagger_dir).predict_proba(texts)
+    for options in ({"quantize": True}, {"bf16": True}):
+        fast = Tagger.from_pretrained(tiny_tagger_dir).optimize_for_cpu(**options)
+        np.testing.assert_allclose(fast.predict_proba(texts), reference, atol=0.05)

@@ -53,10 +53,19 @@ def test_example_page_items():
 
 
 def test_names_without_she_under_a_caption_are_a_credit():
-    page = "市长调研\n\n市长来到企业调研。\n\n图为工人在车间作业。\n\n赵六 钱七\n"
+    page = (
+        "全县推进河道综合治理\n\n张三 李四\n\n"
+        "今年以来，全县把河道巡查纳入积分管理，引导村民参与护河，河道水质明显改善。\n\n"
+        "县水利局负责人介绍，下一步将继续完善长效管护机制。\n\n"
+        "图为志愿者在河边清理垃圾。\n\n赵六 钱七\n\n"
+        "乡村学校迎来新校舍\n\n本报记者 王五\n\n"
+        "新学期开学，全镇三所乡村学校的学生搬进了新教学楼。\n"
+    )
     items = split_page(page)
-    assert [i.kind for i in items] == ["article", "photo"]
+    assert [i.kind for i in items] == ["article", "photo", "article"]
     assert items[1].byline == "赵六 钱七"
+    assert items[1].paragraphs == ["图为志愿者在河边清理垃圾。"]
+    assert items[2].byline == "本报记者 王五"
 
 
 def _non_space(text: str) -> str:
@@ -124,3 +133,30 @@ def test_split_large_page_is_linear():
     items = split_page(text)
     # The leading fragment of each later copy ends the previous article's body.
     assert len(items) == 1 + 3 * 300
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.floats(-20, 0), min_size=6, max_size=6), min_size=1, max_size=30))
+def test_decoded_roles_obey_the_page_grammar(rows):
+    import numpy as np
+
+    from govnlp.pages import _FOLLOWS, decode_roles
+
+    roles = decode_roles(np.array(rows))
+    assert len(roles) == len(rows)
+    previous = None
+    for role in roles:
+        assert role in _FOLLOWS[previous]
+        previous = role
+    if len(roles) > 1:
+        assert roles[-1] != "caption"
+
+
+def test_column_break_inside_a_word_is_joined():
+    from govnlp.pages import association
+
+    # 嘉|兴 is a common pair in running text; 。|县 across a sentence end is not special.
+    assert association("嘉", "兴") > association("。", "县")
+    page = "全市河道实现巡查全覆盖,河长制在基层发挥作用,嘉\n兴市拓宽了治理思路。\n"
+    (item,) = split_page(page)
+    assert item.paragraphs == ["全市河道实现巡查全覆盖,河长制在基层发挥作用,嘉兴市拓宽了治理思路。"]

@@ -149,7 +149,7 @@ def _page_records(record_id: str, text: str) -> Iterator[Record]:
 
 
 def _file_records(
-    path: Path, name: str, raw: bytes, options: dict, *, structured: str | None
+    name: str, raw: bytes, options: dict, *, structured: str | None
 ) -> Iterator[Record]:
     text, status, error = decode_bytes(raw)
     if text is None:
@@ -189,7 +189,7 @@ def read_records(
         if str(given) == "-":
             raw = sys.stdin.buffer.read()
             structured = "jsonl" if raw.lstrip()[:1] == b"{" else None
-            yield from _file_records(Path("-"), "stdin", raw, options, structured=structured)
+            yield from _file_records("stdin", raw, options, structured=structured)
             continue
         path = Path(given)
         files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
@@ -204,7 +204,7 @@ def read_records(
             except OSError as exc:
                 yield Record(name, status="read_error", error=f"{name}: {exc.strerror or exc}")
                 continue
-            yield from _file_records(file, name, raw, options, structured=structured)
+            yield from _file_records(name, raw, options, structured=structured)
 
 
 def _output_dict(record: Record, analysis, *, summary: bool, evidence: bool) -> dict:
@@ -278,6 +278,7 @@ def tag_files(
     chunk_size: int = 64,
     resume: bool = False,
     progress: bool | None = None,
+    quantize: bool | None = None,
 ) -> Counter:
     """Tag every record of ``inputs`` and write one output record per input record.
 
@@ -298,6 +299,7 @@ def tag_files(
         chunk_size: Records scored together (and flushed together).
         resume: Skip records whose ids are already in ``output``.
         progress: Show a progress bar; None = only when stderr is a terminal.
+        quantize: int8-quantise the model (None = the measured default, see :func:`load_tagger`).
 
     Returns:
         Counts of output records per status (resumed records count as ``ok``).
@@ -310,7 +312,7 @@ def tag_files(
     for given in inputs:
         if str(given) != "-" and not Path(given).exists():
             raise FileNotFoundError(f"{given}: no such file or directory")
-    tagger = load_tagger(model)
+    tagger = load_tagger(model, quantize=quantize)
     counts: Counter = Counter()
     done = _done_ids(Path(output), output_format) if output and resume else Counter()
     if done:

@@ -133,6 +133,7 @@ def _cmd_tag(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         resume=args.resume,
         progress=True if args.progress else None,
+        quantize=args.quantize,
     )
     total = sum(counts.values())
     detail = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
@@ -200,6 +201,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
     p.add_argument("--resume", action="store_true", help="skip ids already in --output")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a terminal")
+    p.add_argument(
+        "--quantize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="int8 dynamic quantisation of the model (default: as measured, see README)",
+    )
     p.set_defaults(func=_cmd_tag)
 
     p = sub.add_parser("train", help="fine-tune a theme tagger on labelled articles")

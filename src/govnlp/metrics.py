@@ -33,6 +33,7 @@ def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     >>> prf(8, 2, 2)
     (0.8, 0.8, 0.8)
     """
+    tp, fp, fn = float(tp), float(fp), float(fn)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -49,8 +50,8 @@ def multilabel_report(
 
     >>> y = np.array([[1, 0], [0, 0], [1, 1]])
     >>> report = multilabel_report(y, np.array([[1, 0], [0, 0], [1, 0]]), ["a", "b"])
-    >>> report["micro"]["f1"], report["subset_accuracy"]
-    (0.857143, 0.666667)
+    >>> report["micro"]["precision"], report["micro"]["recall"], report["subset_accuracy"]
+    (1.0, 0.666667, 0.666667)
     """
     y_true = np.asarray(y_true, dtype=bool)
     y_pred = np.asarray(y_pred, dtype=bool)

@@ -17,6 +17,7 @@ the labels file copied alongside.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -329,9 +330,16 @@ class Tagger:
         >>> tagger = Tagger.from_pretrained().optimize_for_cpu()  # doctest: +SKIP
         """
         if quantize:
-            from torch.ao.quantization import quantize_dynamic
+            import warnings
 
-            self.model = quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():
+                # torch marks torch.ao.quantization deprecated (torchao replaces it) but 2.13
+                # still ships it; users should not see that warning on every run.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                from torch.ao.quantization import quantize_dynamic
+
+                self.model = quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
         self.bf16 = cpu_has_bf16() if bf16 is None else bf16
         if quantize and self.bf16:
             logger.info("int8 quantised model: bf16 autocast is not used")
@@ -420,20 +428,29 @@ class Tagger:
         titles: Iterable[str | None] | None = None,
         *,
         batch_size: int = 32,
+        chunk_size: int = 256,
     ) -> np.ndarray:
         """Calibrated probabilities, shape ``(n_texts, n_labels)``, columns in :attr:`labels` order.
+
+        ``texts`` (and ``titles``) may be any iterables: they are consumed ``chunk_size`` articles
+        at a time, so a generator over a large archive never has to fit in memory.
 
         >>> tagger.predict_proba(["县里新建了污水处理厂。"]).shape  # doctest: +SKIP
         (1, 18)
         """
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        titles = list(titles) if titles is not None else [None] * len(texts)
-        proba = self.calibrate(self.logits(texts, titles, batch_size=batch_size))
-        if self.lexical is not None and texts:
-            weight = self.config["lexical"]["weight"]
-            lexical = self.lexical.predict_proba(lexical_documents(texts, titles))
-            proba = weight * proba + (1.0 - weight) * lexical
-        return proba
+        texts = [texts] if isinstance(texts, str) else texts
+        pairs = zip(texts, titles if titles is not None else itertools.repeat(None))
+        parts = []
+        while chunk := list(itertools.islice(pairs, chunk_size)):
+            chunk_texts = [text for text, _ in chunk]
+            chunk_titles = [title for _, title in chunk]
+            proba = self.calibrate(self.logits(chunk_texts, chunk_titles, batch_size=batch_size))
+            if self.lexical is not None:
+                weight = self.config["lexical"]["weight"]
+                lexical = self.lexical.predict_proba(lexical_documents(chunk_texts, chunk_titles))
+                proba = weight * proba + (1.0 - weight) * lexical
+            parts.append(proba)
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.labels)))
 
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
         """Probabilities from article logits with the saved temperature."""

@@ -56,7 +56,7 @@ class TrainingConfig:
     max_length: int = 256
     stride: int = 192
     frozen_layers: int = 10
-    epochs: int = 8
+    epochs: int = 10
     batch_size: int = 16  # articles per step
     learning_rate: float = 2e-4  # top encoder layer; lower trained layers get layer_decay powers
     layer_decay: float = 0.8
@@ -461,7 +461,8 @@ def write_model_card(
         f"{100 * recipe.get('validation_fraction', 0):.0f}% of it (seed {recipe.get('seed')}) is held "
         "out for early stopping, the temperature and the thresholds.",
         "- Evaluation: `shared/data/themes/dev.jsonl`, 250 other articles, gold labels (two "
-        "annotators, adjudicated). Dev was never used for any choice.",
+        "annotators, adjudicated). Thresholds, temperature, mixing weight and the stopping "
+        "epoch come from the validation slice; dev is only scored.",
         "- The article text is the publisher's and is not distributed with this model.",
         "",
         "## Reproduce",
