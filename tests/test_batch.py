@@ -207,3 +207,26 @@ def test_very_long_article_is_windowed_not_truncated(tiny_bert_dir, tmp_path):
     assert counts == {"ok": 1}
     record = json.loads(out.read_text("utf-8"))
     assert record["status"] == "ok"
+
+
+def test_an_article_that_breaks_the_model_fails_alone(tiny_tagger_dir, tmp_path, monkeypatch):
+    from govnlp.modeling import Tagger
+
+    tagger = Tagger.from_pretrained(tiny_tagger_dir)
+    real_logits = tagger.logits
+
+    def fragile(texts, titles=None, **kwargs):
+        if any("BOOM" in text for text in texts):
+            raise RuntimeError("model exploded")
+        return real_logits(texts, titles, **kwargs)
+
+    monkeypatch.setattr(tagger, "logits", fragile)
+    path = tmp_path / "in.jsonl"
+    rows = [{"id": "a", "text": ARTICLE}, {"id": "b", "text": "BOOM"}, {"id": "c", "text": ARTICLE}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    counts = tag_files([path], output=out, model=tagger)
+    assert counts == {"ok": 2, "failed": 1}
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [(r["id"], r["status"]) for r in records] == [("a", "ok"), ("b", "failed"), ("c", "ok")]
+    assert "model exploded" in records[1]["error"]

@@ -12,6 +12,7 @@ text at all); ``read_error`` (the file could not be read); ``failed`` (the model
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -348,39 +349,28 @@ def tag_files(
         handle.flush()
         bar.update(len(records))
 
+    analyse_texts = functools.partial(
+        analyze_many,
+        model=tagger,
+        threshold=threshold,
+        top_k=top_k,
+        summary=summary,
+        evidence=evidence,
+        batch_size=batch_size,
+    )
+
     def analyse(records: list[Record]) -> list:
         todo = [r for r in records if r.status == "ok"]
         results: dict[int, object] = {}
         try:
-            found = list(
-                analyze_many(
-                    [r.text for r in todo],
-                    [r.title for r in todo],
-                    model=tagger,
-                    threshold=threshold,
-                    top_k=top_k,
-                    summary=summary,
-                    evidence=evidence,
-                    batch_size=batch_size,
-                    chunk_size=len(todo) or 1,
-                )
+            found = analyse_texts(
+                [r.text for r in todo], [r.title for r in todo], chunk_size=len(todo) or 1
             )
-            results = {id(r): a for r, a in zip(todo, found)}
+            results = {id(r): a for r, a in zip(todo, list(found))}
         except Exception:  # one bad article must not sink its chunk: retry one by one
             for record in todo:
                 try:
-                    results[id(record)] = next(
-                        analyze_many(
-                            [record.text],
-                            [record.title],
-                            model=tagger,
-                            threshold=threshold,
-                            top_k=top_k,
-                            summary=summary,
-                            evidence=evidence,
-                            batch_size=batch_size,
-                        )
-                    )
+                    results[id(record)] = next(analyse_texts([record.text], [record.title]))
                 except Exception as exc:
                     logger.exception("record %s failed", record.id)
                     record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"

@@ -5,6 +5,7 @@ Everything works on 0/1 matrices ``(n_articles, n_labels)`` whose columns follow
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Sequence
@@ -216,13 +217,14 @@ def evaluate(
     tagger = Tagger.from_pretrained(model)
     label_ids = [label.id for label in tagger.labels]
     training = TrainingConfig.from_dict(tagger.config.get("training_config", {}))
-    dev = load_examples(
-        dev_file,
-        tagger.labels,
+    read = functools.partial(
+        load_examples,
+        labels=tagger.labels,
         text_field=training.text_field,
         title_field=training.title_field,
         labels_field=training.labels_field,
     )
+    dev = read(dev_file)
     window_logits = list(
         tagger.article_window_logits(
             dev.texts, [t or None for t in dev.titles], batch_size=batch_size
@@ -272,13 +274,7 @@ def evaluate(
             }
     results["calibration"] = calibration_table(dev.targets, proba)
     if train_file is not None:
-        train_examples = load_examples(
-            train_file,
-            tagger.labels,
-            text_field=training.text_field,
-            title_field=training.title_field,
-            labels_field=training.labels_field,
-        )
+        train_examples = read(train_file)
         train_idx, val_idx = split_validation(
             len(train_examples.texts), training.validation_fraction, training.seed
         )
