@@ -224,6 +224,15 @@ def association(left: str, right: str) -> int:
     return int(np.clip(np.floor(pmi), -8, 12))
 
 
+def _break_features(left: str, right: str, prefix: str) -> list[str]:
+    """The characters on both sides of a line break: a word split by a column break (嘉|兴)."""
+    return [
+        f"{prefix}bigram={left[-1]}{right[0]}",
+        f"{prefix}cls={_char_class(left[-1])}>{_char_class(right[0])}",
+        f"{prefix}pmi={association(left[-1], right[0])}",
+    ]
+
+
 def line_features(lines: list[str], i: int) -> list[str]:
     """String features of line ``i`` in context (its neighbours and the breaks around it)."""
     text = lines[i]
@@ -231,23 +240,14 @@ def line_features(lines: list[str], i: int) -> list[str]:
     if i > 0:
         prev = lines[i - 1]
         feats += _line_features(prev, "p:")
-        # The two characters around the break: a word split by a column break (嘉|兴) shows here.
-        feats += [
-            f"x:bigram={prev[-1]}{text[0]}",
-            f"x:cls={_char_class(prev[-1])}>{_char_class(text[0])}",
-            f"x:len={min(len(prev), 120) // 8}>{min(len(text), 120) // 8}",
-            f"x:pmi={association(prev[-1], text[0])}",
-        ]
+        feats += _break_features(prev, text, "x:")
+        feats.append(f"x:len={min(len(prev), 120) // 8}>{min(len(text), 120) // 8}")
     else:
         feats.append("p:none")
     if i + 1 < len(lines):
         following = lines[i + 1]
         feats += _line_features(following, "n:")
-        feats += [
-            f"y:bigram={text[-1]}{following[0]}",
-            f"y:cls={_char_class(text[-1])}>{_char_class(following[0])}",
-            f"y:pmi={association(text[-1], following[0])}",
-        ]
+        feats += _break_features(text, following, "y:")
     else:
         feats.append("n:none")
     # Two lines away: a title is often two lines above a byline or a dateline (本报北京…电).
