@@ -18,13 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from pagegen import generate_pages, load_articles
+from pagegen import DEFAULT_CORPUS, generate_pages, load_articles, split_articles
 
 from govnlp.pages import split_page, split_paragraphs
-
-DEFAULT_CORPUS = (
-    Path(__file__).resolve().parents[1].parent / "shared/data/corpus/peoples_daily.jsonl"
-)
 
 
 def predicted_joins(text: str, items) -> list[bool]:
@@ -67,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
 
-    # The odd-numbered half: scripts/train_pages.py trains the page model on the even half.
-    articles = load_articles(args.corpus)[1::2]
+    # The held-out half: scripts/train_pages.py trains the page model on the other one.
+    _, articles = split_articles(load_articles(args.corpus))
     pages = generate_pages(articles, args.pages, seed=args.seed)
     b_tp = b_fp = b_fn = j_tp = j_fp = j_fn = 0
     titles = titles_ok = bylines_ok = kinds_ok = n_items = 0

@@ -23,6 +23,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_CORPUS = (
+    Path(__file__).resolve().parents[1].parent / "shared/data/corpus/peoples_daily.jsonl"
+)
+
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
@@ -66,6 +70,11 @@ def load_articles(path: str | Path, min_paragraphs: int = 2) -> list[dict]:
             if title and len(paragraphs) >= min_paragraphs:
                 articles.append({"title": title, "paragraphs": paragraphs})
     return articles
+
+
+def split_articles(articles: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Even-numbered articles train the page model, odd-numbered ones evaluate it."""
+    return articles[0::2], articles[1::2]
 
 
 def _name(rng: random.Random) -> str:

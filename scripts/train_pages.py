@@ -19,13 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-from pagegen import generate_pages, load_articles
+from pagegen import DEFAULT_CORPUS, generate_pages, load_articles, split_articles
 from safetensors.numpy import save_file
 
 from govnlp.pages import MODEL_FILE, char_statistics, split_paragraphs, train_role_model
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared/data/corpus/peoples_daily.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # 1. Training half of the articles.
-    articles = load_articles(args.corpus)[0::2]
+    articles, _ = split_articles(load_articles(args.corpus))
     # 2. Pages with line roles.
     pages = generate_pages(articles, args.pages, seed=args.seed)
     examples = []

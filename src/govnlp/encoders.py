@@ -12,6 +12,7 @@ Everywhere in govnlp a *base model* is either the string ``"e5-small-zh"`` or an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -393,6 +394,7 @@ def load_encoder(base_model: str | Path | None = DEFAULT_BASE_MODEL):
     return model, tokenizer
 
 
+@functools.lru_cache(maxsize=16)
 def _special_template(tokenizer, pair: bool) -> list[list[int]]:
     """The special tokens around one or two segments, read off a probe encoding.
 
@@ -456,7 +458,7 @@ def windows(
         raise ValueError(f"max_length={max_length} leaves no room for text after the title")
     step = max(1, min(stride, room))
 
-    template = _special_template(tokenizer, pair=bool(title_ids))
+    template = _special_template(tokenizer, bool(title_ids))
 
     def build(chunk: list[int]) -> list[int]:
         if title_ids:

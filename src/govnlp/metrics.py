@@ -245,14 +245,15 @@ def evaluate(
         return weight * proba + (1 - weight) * lexical[rows]
 
     pooling = tagger.config.get("pooling", "max")
-    proba = full_proba(np.stack([pool_windows(p, pooling) for p in window_logits]), slice(None))
+    pooled = np.stack([pool_windows(p, pooling) for p in window_logits])
+    proba = full_proba(pooled, slice(None))
     results: dict = {
         "model": str(model) if model is not None else "default",
         "dev_file": str(dev_file),
         "tagger": multilabel_report(dev.targets, tagger.decide(proba), label_ids),
     }
     if lexical is not None:
-        encoder_only = tagger.calibrate(np.stack([pool_windows(p, pooling) for p in window_logits]))
+        encoder_only = tagger.calibrate(pooled)
         results["encoder_only"] = multilabel_report(
             dev.targets, tagger.decide(encoder_only), label_ids
         )
@@ -264,9 +265,9 @@ def evaluate(
     }
     if long_rows:
         for name in ("max", "mean", "first"):
-            pooled = np.stack([pool_windows(window_logits[i], name) for i in long_rows])
+            long_pooled = np.stack([pool_windows(window_logits[i], name) for i in long_rows])
             report = multilabel_report(
-                dev.targets[long_rows], tagger.decide(full_proba(pooled, long_rows)), label_ids
+                dev.targets[long_rows], tagger.decide(full_proba(long_pooled, long_rows)), label_ids
             )
             results["long_articles"][name] = {
                 "micro_f1": report["micro"]["f1"],
