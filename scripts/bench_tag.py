@@ -1,13 +1,17 @@
 """Articles per second of govnlp's tagging path vs. a naive transformers pipeline, same model.
 
-    python scripts/bench_tag.py [--model DIR] [--articles 1000] [--naive-articles 200]
+    python scripts/bench_tag.py [--model DIR] [--articles 1000] [--naive-articles 200] [--rounds 5]
 
 Steps:
 1. take ``--articles`` corpus articles cut to 1,000 characters (like the labelled data);
-2. for each variant, in its own subprocess (so peak RSS is per variant):
-   - ``govnlp-fp32`` / ``govnlp-bf16`` / ``govnlp-int8``: ``Tagger.predict_proba`` (every window
-     of every article, length-sorted batches, ``torch.inference_mode``; bf16 autocast or dynamic
-     int8 quantisation of the Linear layers), plus dev micro-F1 with the model's thresholds;
+2. start each variant in its own process (so peak RSS is per variant), then time them in turn,
+   one slice of their articles per round, so a drift in machine speed hits them all alike:
+   - ``govnlp-*``: ``Tagger.predict_proba`` (every window of every article, length-sorted
+     batches, ``torch.inference_mode``), plus dev micro-F1 with the model's thresholds:
+     ``fp32`` = float32 weights and the overlapping windows of training (the reference path);
+     ``bf16-overlap`` = bf16 weights, same windows; ``bf16`` = what ``govnlp tag`` runs on a CPU
+     with native bf16 (``Tagger.optimize_for_cpu()``: bf16 weights, windows without overlap);
+     ``int8`` = dynamic int8 quantisation of the Linear layers, windows without overlap;
    - ``naive-pipeline``: ``transformers.pipeline("text-classification",
      function_to_apply="sigmoid")`` over the same encoder and head, one article per call,
      ``truncation=True`` (the tokenizer's 512-token limit: it never sees the rest of a long
@@ -21,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +34,7 @@ VARIANTS = (
     "naive-pipeline",
     "naive-pipeline-256",
     "govnlp-fp32",
+    "govnlp-bf16-overlap",
     "govnlp-bf16",
     "govnlp-int8",
 )
@@ -47,8 +51,8 @@ def load_texts(n: int) -> list[tuple[str, str]]:
     return articles
 
 
-def naive_pipeline(tagger, texts: list[str], max_length: int | None) -> float:
-    """Seconds for the plain pipeline over ``texts``, one article per call.
+def naive_pipeline(tagger, max_length: int | None):
+    """The plain pipeline over the same encoder and head, called one article at a time.
 
     ``max_length=None`` is what a plain call does: truncate at the tokenizer's limit (512).
     """
@@ -82,84 +86,116 @@ def naive_pipeline(tagger, texts: list[str], max_length: int | None) -> float:
         top_k=None,
         device=torch.device("cpu"),
     )
-    started = time.perf_counter()
     options = {"truncation": True} | ({"max_length": max_length} if max_length else {})
-    for text in texts:
-        classify(text, **options)
-    return time.perf_counter() - started
+
+    def run(texts: list[str], titles: list[str]) -> None:
+        for text in texts:
+            classify(text, **options)
+
+    return run
 
 
-def run_variant(variant: str, model: str | None, n_articles: int, n_naive: int) -> dict:
+def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
+    """The variant's ``run(texts, titles)``, its articles, and what is known before timing."""
     import numpy as np
-    import torch
 
     from govnlp.metrics import multilabel_report
     from govnlp.modeling import Tagger
     from govnlp.training import load_examples
 
-    torch.set_num_threads(torch.get_num_threads())
     tagger = Tagger.from_pretrained(model)
     naive = variant.startswith("naive")
     articles = load_texts(n_naive if naive else n_articles)
-    titles, texts = [a[0] for a in articles], [a[1] for a in articles]
-    result: dict = {"variant": variant, "articles": len(texts)}
+    info: dict = {"variant": variant, "articles": len(articles)}
     if naive:
-        seconds = naive_pipeline(tagger, texts, 256 if variant.endswith("256") else None)
+        run = naive_pipeline(tagger, 256 if variant.endswith("256") else None)
     else:
         precision = variant.split("-")[1]
-        tagger.optimize_for_cpu(quantize=precision == "int8", bf16=precision == "bf16")
-        tagger.predict_proba(texts[:8], titles[:8])  # warm-up
-        started = time.perf_counter()
-        tagger.predict_proba(texts, titles)
-        seconds = time.perf_counter() - started
+        tagger.optimize_for_cpu(
+            quantize=precision == "int8",
+            bf16=precision == "bf16",
+            overlap=variant.endswith(("fp32", "overlap")),
+        )
         dev = load_examples(SHARED / "themes" / "dev.jsonl", tagger.labels)
         proba = tagger.predict_proba(dev.texts, dev.titles)
         report = multilabel_report(
             dev.targets, tagger.decide(proba), [label.id for label in tagger.labels]
         )
-        result["dev_micro_f1"] = report["micro"]["f1"]
-        result["dev_macro_f1"] = report["macro"]["f1"]
-        result["windows_per_article"] = float(
-            np.mean([len(tagger.article_windows(t, h)) for t, h in zip(texts, titles)])
+        info["dev_micro_f1"] = report["micro"]["f1"]
+        info["dev_macro_f1"] = report["macro"]["f1"]
+        info["windows_per_article"] = float(
+            np.mean([len(tagger.article_windows(text, title)) for title, text in articles])
         )
-    result["articles_per_second"] = len(texts) / seconds
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+
+        def run(texts: list[str], titles: list[str]) -> None:
+            tagger.predict_proba(texts, titles)
+
+    run([text for _, text in articles[:8]], [title for title, _ in articles[:8]])  # warm-up
+    return run, articles, info
+
+
+def worker(variant: str, model: str | None, n_articles: int, n_naive: int, rounds: int, conn):
+    """One variant in its own process (own peak RSS); times one slice per round on request."""
+    run, articles, info = prepare(variant, model, n_articles, n_naive)
+    bounds = [len(articles) * r // rounds for r in range(rounds + 1)]
+    conn.send("ready")
+    seconds = 0.0
+    for r in range(rounds):
+        conn.recv()
+        part = articles[bounds[r] : bounds[r + 1]]
+        started = time.perf_counter()
+        run([text for _, text in part], [title for title, _ in part])
+        seconds += time.perf_counter() - started
+        conn.send("done")
+    info["articles_per_second"] = len(articles) / seconds
+    info["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    conn.send(info)
 
 
 def main() -> int:
+    import multiprocessing
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="tagger directory (default: built-in)")
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--naive-articles", type=int, default=200)
-    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if not (SHARED / "corpus" / "peoples_daily.jsonl").exists():
         print(f"needs {SHARED}/corpus and {SHARED}/themes", file=sys.stderr)
         return 2
-    if args.variant:  # child process: one variant, JSON on stdout
-        print(json.dumps(run_variant(args.variant, args.model, args.articles, args.naive_articles)))
-        return 0
 
-    rows = []
+    # Every variant times a slice in turn, round after round: the speed of our shared 2-core
+    # machine drifted by up to 1.5x over minutes, and a drift must not favour whichever ran first.
+    context = multiprocessing.get_context("spawn")
+    connections = []
     for variant in VARIANTS:
-        command = [sys.executable, __file__, "--variant", variant]
-        command += ["--articles", str(args.articles), "--naive-articles", str(args.naive_articles)]
-        if args.model:
-            command += ["--model", args.model]
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        rows.append(json.loads(out.strip().splitlines()[-1]))
-        print(f"done: {rows[-1]}", file=sys.stderr)
+        parent, child = context.Pipe()
+        context.Process(
+            target=worker,
+            args=(variant, args.model, args.articles, args.naive_articles, args.rounds, child),
+        ).start()
+        assert parent.recv() == "ready"  # set up one at a time: no contention while loading
+        connections.append(parent)
+    for r in range(args.rounds):
+        for connection in connections:
+            connection.send("go")
+            connection.recv()
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    rows = [connection.recv() for connection in connections]
     naive = rows[0]["articles_per_second"]
     print(
-        "| path | articles | articles/s | vs naive | peak RSS (MB) | dev micro-F1 | dev macro-F1 |"
+        "| path | articles | windows/article | articles/s | vs naive | peak RSS (MB) "
+        "| dev micro-F1 | dev macro-F1 |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         f1 = f"{row['dev_micro_f1']:.4f}" if "dev_micro_f1" in row else "—"
         macro = f"{row['dev_macro_f1']:.4f}" if "dev_macro_f1" in row else "—"
+        windows = f"{row['windows_per_article']:.2f}" if "windows_per_article" in row else "1"
         print(
-            f"| {row['variant']} | {row['articles']} | {row['articles_per_second']:.1f} | "
+            f"| {row['variant']} | {row['articles']} | {windows} | "
+            f"{row['articles_per_second']:.1f} | "
             f"{row['articles_per_second'] / naive:.1f}× | {row['peak_rss_mb']:.0f} | {f1} | {macro} |"
         )
     return 0

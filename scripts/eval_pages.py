@@ -8,7 +8,7 @@ Steps:
    bylines of the true articles, item kinds, and column joins (P/R over line boundaries);
 4. time the splitter on a ~200 kB page.
 
-Usage: python scripts/eval_pages.py [--pages 300] [--seed 1] [--corpus PATH]
+Usage: python scripts/eval_pages.py [--pages 300] [--seed 1] [--corpus PATH] [--articles training]
 """
 
 from __future__ import annotations
@@ -58,13 +58,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--errors", type=int, default=0, help="print this many error examples")
+    parser.add_argument(
+        "--articles",
+        choices=["held-out", "training"],
+        default="held-out",
+        help="build the pages from the held-out half (default) or, to see how much the model "
+        "memorises, from the half it was trained on",
+    )
     args = parser.parse_args(argv)
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
 
     # The held-out half: scripts/train_pages.py trains the page model on the other one.
-    _, articles = split_articles(load_articles(args.corpus))
+    training_half, held_out_half = split_articles(load_articles(args.corpus))
+    articles = held_out_half if args.articles == "held-out" else training_half
     pages = generate_pages(articles, args.pages, seed=args.seed)
     b_tp = b_fp = b_fn = j_tp = j_fp = j_fn = 0
     titles = titles_ok = bylines_ok = kinds_ok = n_items = 0

@@ -30,14 +30,15 @@ def tagger(tiny_bert_dir) -> Tagger:
     return tagger
 
 
-def test_windows_cover_every_token_and_repeat_the_title(tiny_bert_dir):
+@pytest.mark.parametrize("stride", [20, 32])  # 32 >= the room: windows without overlap
+def test_windows_cover_every_token_and_repeat_the_title(tiny_bert_dir, stride):
     _, tokenizer = load_encoder(tiny_bert_dir)
     rng = random.Random(0)  # no repeated runs, so each window maps to one place in the body
     chars = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也"
     text = "。".join("".join(rng.choices(chars, k=12)) for _ in range(25))
     body_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     title_ids = tokenizer("水质好转", add_special_tokens=False)["input_ids"]
-    found = windows(tokenizer, text, "水质好转", max_length=32, stride=20)
+    found = windows(tokenizer, text, "水质好转", max_length=32, stride=stride)
     assert len(found) > 1
     covered: set[int] = set()
     for ids in found:
@@ -182,5 +183,15 @@ def test_int8_and_bf16_paths_stay_close_to_float32(tiny_tagger_dir):
     texts = [BODY, "短文本。", BODY * 3]
     reference = Tagger.from_pretrained(tiny_tagger_dir).predict_proba(texts)
     for options in ({"quantize": True}, {"bf16": True}):
-        fast = Tagger.from_pretrained(tiny_tagger_dir).optimize_for_cpu(**options)
+        fast = Tagger.from_pretrained(tiny_tagger_dir).optimize_for_cpu(overlap=True, **options)
         np.testing.assert_allclose(fast.predict_proba(texts), reference, atol=0.05)
+        assert fast.bf16 == options.get("bf16", False)
+
+
+def test_fast_path_drops_the_window_overlap(tiny_tagger_dir):
+    tagger = Tagger.from_pretrained(tiny_tagger_dir)
+    fast = Tagger.from_pretrained(tiny_tagger_dir).optimize_for_cpu(bf16=False)
+    assert fast.stride == fast.config["max_length"]  # coverage: test_windows_cover_every_token
+    assert len(fast.article_windows(BODY * 8, "标题")) < len(
+        tagger.article_windows(BODY * 8, "标题")
+    )

@@ -160,3 +160,22 @@ def test_column_break_inside_a_word_is_joined():
     page = "全市河道实现巡查全覆盖,河长制在基层发挥作用,嘉\n兴市拓宽了治理思路。\n"
     (item,) = split_page(page)
     assert item.paragraphs == ["全市河道实现巡查全覆盖,河长制在基层发挥作用,嘉兴市拓宽了治理思路。"]
+
+
+def test_cohesion_is_lower_across_a_change_of_topic():
+    from govnlp.pages import page_features
+
+    water = ["全县河道治理取得实效，河长巡查河道。", "河道水质明显改善，河长制落到实处。"]
+    school = ["县里新建两所学校，学生就近入学。", "学校配齐教师，学生课后服务全覆盖。"]
+
+    def across(lines: list[str], i: int) -> int:
+        (feature,) = [f for f in page_features(lines)[i] if f.startswith("c:across=")]
+        return int(feature.split("=")[1])
+
+    heading = "河道治理见成效"
+    same_topic = [*water, heading, *water]
+    new_topic = [*water, "新校开学", *school]
+    assert across(same_topic, 2) > across(new_topic, 2)
+    # the heading echoes the body that follows it
+    echo = [f for f in page_features(same_topic)[2] if f.startswith("c:echo_next=")]
+    assert echo != ["c:echo_next=0"]

@@ -38,8 +38,10 @@ def load_tagger(
 ) -> Tagger:
     """A tagger ready for fast CPU inference: ``model`` itself, a directory, or the built-in one.
 
-    Directories are loaded once per process and reused, with bf16 autocast where the CPU runs it
-    natively and int8 quantisation when ``quantize`` (default :data:`QUANTIZE_BY_DEFAULT`).
+    Directories are loaded once per process and reused, through
+    :meth:`Tagger.optimize_for_cpu`: bf16 weights where the CPU runs bf16 natively, windows
+    without overlap, and int8 quantisation when ``quantize`` (default
+    :data:`QUANTIZE_BY_DEFAULT`).
     A :class:`Tagger` instance is used as it is.
     """
     if isinstance(model, Tagger):

@@ -98,9 +98,12 @@ class TaggerModel(nn.Module):
         return [*top, "norm.", "classifier."]
 
     def head(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # Pool in float32 even when the encoder runs in bf16: a bf16 sum over 256 tokens keeps
+        # only ~3 significant digits.
+        hidden = hidden.float()
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.classifier(self.dropout(self.norm(pooled.float())))
+        return self.classifier(self.dropout(self.norm(pooled)))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -174,6 +177,9 @@ class Tagger:
         self.config = config
         self.lexical = lexical
         self.bf16 = False  # see optimize_for_cpu()
+        # Body tokens between window starts at inference; optimize_for_cpu() may drop the
+        # overlap that training used.
+        self.stride: int = config["stride"]
 
     # -- construction -------------------------------------------------------------------------
 
@@ -317,15 +323,25 @@ class Tagger:
     def thresholds(self) -> np.ndarray:
         return np.asarray(self.config["thresholds"], dtype=np.float64)
 
-    def optimize_for_cpu(self, *, quantize: bool = False, bf16: bool | None = None) -> Tagger:
+    def optimize_for_cpu(
+        self, *, quantize: bool = False, bf16: bool | None = None, overlap: bool = False
+    ) -> Tagger:
         """Make inference faster on CPU; returns ``self``.
 
         Args:
             quantize: Dynamic int8 quantisation of the Linear layers (weights int8, activations
                 quantised on the fly; ``torch.ao.quantization.quantize_dynamic``).
-            bf16: Run the encoder under bfloat16 autocast. ``None`` = only when the CPU has native
-                bf16 instructions (AVX512-BF16 or AMX), where it is several times faster; on
-                other CPUs bf16 is emulated and slower than float32.
+            bf16: Cast the encoder's weights to bfloat16 (the pooling and head stay float32).
+                ``None`` = only when the CPU has native bf16 instructions (AVX512-BF16 or AMX),
+                where it is several times faster; on other CPUs bf16 is emulated and slower
+                than float32. About 1.2x faster than bf16 autocast over float32 weights, which
+                re-casts every weight on every call (default model, 300 corpus articles). The
+                cast is in place: reload the model to get float32 weights back.
+            overlap: Keep the overlapping windows of training (``stride``). By default windows
+                follow each other without overlap: 17% fewer tokens on 1,000-character
+                articles, with no loss we could measure (bf16 dev micro-F1 0.8590 vs 0.8525
+                with overlap; threshold-free average precision within 0.004 on dev and on the
+                validation slice of train; README, "Speed on a CPU").
 
         >>> tagger = Tagger.from_pretrained().optimize_for_cpu()  # doctest: +SKIP
         """
@@ -342,8 +358,11 @@ class Tagger:
                 self.model = quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
         self.bf16 = cpu_has_bf16() if bf16 is None else bf16
         if quantize and self.bf16:
-            logger.info("int8 quantised model: bf16 autocast is not used")
+            logger.info("int8 quantised model: bf16 is not used")
             self.bf16 = False
+        self.model.encoder.to(torch.bfloat16 if self.bf16 else torch.float32)
+        # A stride as long as the window leaves no overlap: windows() caps the step at the room.
+        self.stride = self.config["stride"] if overlap else self.config["max_length"]
         return self
 
     def article_windows(self, text: str, title: str | None = None) -> list[list[int]]:
@@ -353,7 +372,7 @@ class Tagger:
             text,
             title,
             max_length=self.config["max_length"],
-            stride=self.config["stride"],
+            stride=self.stride,
         )
 
     def window_logits(
@@ -363,10 +382,7 @@ class Tagger:
         order = sorted(range(len(batch_windows)), key=lambda i: len(batch_windows[i]))
         out = np.zeros((len(batch_windows), len(self.labels)), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
-        with (
-            torch.inference_mode(),
-            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16),
-        ):
+        with torch.inference_mode():
             for begin in range(0, len(order), batch_size):
                 rows = order[begin : begin + batch_size]
                 input_ids, attention_mask = _pad([batch_windows[i] for i in rows], pad_id)

@@ -233,33 +233,74 @@ def _break_features(left: str, right: str, prefix: str) -> list[str]:
     ]
 
 
-def line_features(lines: list[str], i: int) -> list[str]:
-    """String features of line ``i`` in context (its neighbours and the breaks around it)."""
-    text = lines[i]
-    feats = ["bias", *_line_features(text, "")]
-    if i > 0:
-        prev = lines[i - 1]
-        feats += _line_features(prev, "p:")
-        feats += _break_features(prev, text, "x:")
-        feats.append(f"x:len={min(len(prev), 120) // 8}>{min(len(text), 120) // 8}")
-    else:
-        feats.append("p:none")
-    if i + 1 < len(lines):
-        following = lines[i + 1]
-        feats += _line_features(following, "n:")
-        feats += _break_features(text, following, "y:")
-    else:
-        feats.append("n:none")
-    # Two lines away: a title is often two lines above a byline or a dateline (本报北京…电).
-    if i + 2 < len(lines):
-        after = lines[i + 2]
-        feats += [f"n2:names={_is_names(after)}", f"n2:start2={after[:2]}"]
-    if i > 1:
-        feats += [
-            f"p2:lastcls={_char_class(lines[i - 2][-1])}",
-            f"p2:names={_is_names(lines[i - 2])}",
-        ]
-    return feats
+def _content_bigrams(text: str) -> frozenset[str]:
+    """Pairs of adjacent CJK characters: the content words a title shares with its body."""
+    return frozenset(
+        a + b
+        for a, b in itertools.pairwise(text)
+        if "\u4e00" <= a <= "\u9fff" and "\u4e00" <= b <= "\u9fff"
+    )
+
+
+def _overlap(left: frozenset[str], right: frozenset[str]) -> int:
+    """Bucketed cosine overlap of two bigram sets (0 = nothing shared, 10 = the same)."""
+    if not left or not right:
+        return -1
+    return min(10, int(10 * len(left & right) / np.sqrt(len(left) * len(right))))
+
+
+def _cohesion_features(grams: list[frozenset[str]], i: int) -> list[str]:
+    """Bucketed lexical cohesion around line ``i``, after TextTiling (Hearst 1997).
+
+    A new article changes the vocabulary, a sub-heading inside an article does not, and a
+    title echoes its own body: overlaps of the three lines before, the line, and the three after.
+    """
+    before = frozenset().union(*grams[max(0, i - 3) : i])
+    after = frozenset().union(*grams[i + 1 : i + 4])
+    return [
+        f"c:across={_overlap(before, after)}",
+        f"c:break={_overlap(before, grams[i] | after)}",
+        f"c:echo_next={_overlap(grams[i], after)}",
+        f"c:echo_prev={_overlap(grams[i], before)}",
+    ]
+
+
+def page_features(lines: list[str]) -> list[list[str]]:
+    """String features of every line: its shape, its neighbours', the breaks and cohesion around it.
+
+    >>> page_features(["县里新建了污水处理厂", "污水处理厂投入运行。"])[0][:2]
+    ['bias', 'len=2']
+    """
+    own = [_line_features(text, "") for text in lines]
+    grams = [_content_bigrams(text) for text in lines]
+    names = [_is_names(text) for text in lines]
+
+    def prefixed(i: int, prefix: str) -> list[str]:
+        return [prefix + feature for feature in own[i]]
+
+    features = []
+    for i, text in enumerate(lines):
+        feats = ["bias", *own[i]]
+        if i > 0:
+            prev = lines[i - 1]
+            feats += prefixed(i - 1, "p:")
+            feats += _break_features(prev, text, "x:")
+            feats.append(f"x:len={min(len(prev), 120) // 8}>{min(len(text), 120) // 8}")
+        else:
+            feats.append("p:none")
+        if i + 1 < len(lines):
+            feats += prefixed(i + 1, "n:")
+            feats += _break_features(text, lines[i + 1], "y:")
+        else:
+            feats.append("n:none")
+        # Two lines away: a title is often two lines above a byline or a dateline (本报北京…电).
+        if i + 2 < len(lines):
+            feats += [f"n2:names={names[i + 2]}", f"n2:start2={lines[i + 2][:2]}"]
+        if i > 1:
+            feats += [f"p2:lastcls={_char_class(lines[i - 2][-1])}", f"p2:names={names[i - 2]}"]
+        feats += _cohesion_features(grams, i)
+        features.append(feats)
+    return features
 
 
 def _bucket(feature: str) -> int:
@@ -271,8 +312,8 @@ def feature_matrix(lines: list[str]):
     from scipy.sparse import csr_matrix
 
     rows, cols = [], []
-    for i in range(len(lines)):
-        buckets = {_bucket(f) for f in line_features(lines, i)}
+    for i, feats in enumerate(page_features(lines)):
+        buckets = {_bucket(f) for f in feats}
         rows.extend([i] * len(buckets))
         cols.extend(buckets)
     data = np.ones(len(rows), dtype=np.float32)
