@@ -175,6 +175,7 @@ def main() -> int:
             target=worker,
             args=(variant, args.model, args.articles, args.naive_articles, args.rounds, child),
         ).start()
+        child.close()  # so a worker that dies ends recv() with EOFError instead of a hang
         assert parent.recv() == "ready"  # set up one at a time: no contention while loading
         connections.append(parent)
     for r in range(args.rounds):
