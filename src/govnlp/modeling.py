@@ -334,14 +334,13 @@ class Tagger:
             bf16: Cast the encoder's weights to bfloat16 (the pooling and head stay float32).
                 ``None`` = only when the CPU has native bf16 instructions (AVX512-BF16 or AMX),
                 where it is several times faster; on other CPUs bf16 is emulated and slower
-                than float32. About 1.2x faster than bf16 autocast over float32 weights, which
-                re-casts every weight on every call (default model, 300 corpus articles). The
-                cast is in place: reload the model to get float32 weights back.
+                than float32. Faster than bf16 autocast over float32 weights, which re-casts
+                every weight on every call. The cast is in place: reload the model to get
+                float32 weights back.
             overlap: Keep the overlapping windows of training (``stride``). By default windows
                 follow each other without overlap: 17% fewer tokens on 1,000-character
-                articles, with no loss we could measure (bf16 dev micro-F1 0.8590 vs 0.8525
-                with overlap; threshold-free average precision within 0.004 on dev and on the
-                validation slice of train; README, "Speed on a CPU").
+                articles, with no loss we could measure (dev F1 and average precision in the
+                README's "Speed on a CPU" table, ``scripts/bench_tag.py``).
 
         >>> tagger = Tagger.from_pretrained().optimize_for_cpu()  # doctest: +SKIP
         """
