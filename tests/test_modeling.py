@@ -195,3 +195,8 @@ def test_fast_path_drops_the_window_overlap(tiny_tagger_dir):
     assert len(fast.article_windows(BODY * 8, "标题")) < len(
         tagger.article_windows(BODY * 8, "标题")
     )
+
+
+def test_titles_must_match_texts(tagger):
+    with pytest.raises(ValueError):
+        tagger.predict_proba(["第一篇。", "第二篇。"], ["只有一个标题"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .modeling import Tagger, Theme
+from .modeling import Tagger, Theme, article_chunks
 from .pages import split_page
 from .summarize import summarize
 from .text import sentences
@@ -136,29 +136,16 @@ def analyze_many(
     >>> next(analyze_many(["县里新建了污水处理厂。"])).themes  # doctest: +SKIP
     """
     tagger = load_tagger(model)
-    title_iter = iter(titles) if titles is not None else None
-    chunk: list[tuple[str, str | None]] = []
-
-    def flush() -> Iterator[Analysis]:
-        proba = tagger.predict_proba(
-            [text for text, _ in chunk], [title for _, title in chunk], batch_size=batch_size
-        )
+    for chunk_texts, chunk_titles in article_chunks(texts, titles, chunk_size):
+        proba = tagger.predict_proba(chunk_texts, chunk_titles, batch_size=batch_size)
         found = tagger.themes_from_proba(proba, threshold=threshold, top_k=top_k)
-        for (text, title), themes in zip(chunk, found):
+        for text, title, themes in zip(chunk_texts, chunk_titles, found):
             yield Analysis(
                 themes=themes,
                 summary=summarize(text, summary, title=title).sentences if summary else [],
                 evidence=evidence_sentences(tagger, text, themes) if evidence else {},
                 title=title,
             )
-
-    for text in texts:
-        chunk.append((text, next(title_iter) if title_iter is not None else None))
-        if len(chunk) == chunk_size:
-            yield from flush()
-            chunk = []
-    if chunk:
-        yield from flush()
 
 
 def analyze(

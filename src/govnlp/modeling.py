@@ -401,25 +401,14 @@ class Tagger:
         Windows of ``chunk_size`` articles are batched together, so short and long articles share
         forward passes and memory stays bounded on any number of articles.
         """
-        title_iter = iter(titles) if titles is not None else None
-        chunk: list[list[list[int]]] = []
-
-        def flush() -> Iterator[np.ndarray]:
-            flat = [w for article in chunk for w in article]
+        for chunk_texts, chunk_titles in article_chunks(texts, titles, chunk_size):
+            chunk = [self.article_windows(t, h) for t, h in zip(chunk_texts, chunk_titles)]
+            flat = [window for article in chunk for window in article]
             window_out = self.window_logits(flat, batch_size=batch_size)
             begin = 0
             for article in chunk:
                 yield window_out[begin : begin + len(article)]
                 begin += len(article)
-
-        for text in texts:
-            title = next(title_iter) if title_iter is not None else None
-            chunk.append(self.article_windows(text, title))
-            if len(chunk) == chunk_size:
-                yield from flush()
-                chunk = []
-        if chunk:
-            yield from flush()
 
     def logits(
         self,
@@ -454,11 +443,8 @@ class Tagger:
         (1, 18)
         """
         texts = [texts] if isinstance(texts, str) else texts
-        pairs = zip(texts, titles if titles is not None else itertools.repeat(None))
         parts = []
-        while chunk := list(itertools.islice(pairs, chunk_size)):
-            chunk_texts = [text for text, _ in chunk]
-            chunk_titles = [title for _, title in chunk]
+        for chunk_texts, chunk_titles in article_chunks(texts, titles, chunk_size):
             proba = self.calibrate(self.logits(chunk_texts, chunk_titles, batch_size=batch_size))
             if self.lexical is not None:
                 weight = self.config["lexical"]["weight"]
@@ -532,6 +518,21 @@ class Tagger:
     def __call__(self, text: str, title: str | None = None, **kwargs) -> list[Theme]:
         """Themes of one article."""
         return self.predict([text], [title], **kwargs)[0]
+
+
+def article_chunks(
+    texts: Iterable[str], titles: Iterable[str | None] | None, size: int
+) -> Iterator[tuple[list[str], list[str | None]]]:
+    """``(texts, titles)`` lists of at most ``size`` articles, consumed lazily from iterables.
+
+    Titles must be as many as texts (``None`` = no titles).
+
+    >>> list(article_chunks(["a", "b", "c"], None, 2))
+    [(['a', 'b'], [None, None]), (['c'], [None])]
+    """
+    pairs = zip(texts, titles, strict=True) if titles is not None else ((t, None) for t in texts)
+    while chunk := list(itertools.islice(pairs, size)):
+        yield [text for text, _ in chunk], [title for _, title in chunk]
 
 
 @functools.lru_cache(maxsize=1)
