@@ -7,8 +7,8 @@ Steps:
    ``scripts/eval_pages.py``, so the evaluation never sees an article the model was trained on);
 2. generate pages with their line roles (``scripts/pagegen.py``, fixed seed);
 3. count characters and character pairs in the training articles (the pair statistics flag
-   a column break inside a word), then fit the hashed-feature logistic model
-   (``govnlp.pages.train_role_model``);
+   a column break inside a word), then fit the hashed-feature linear-chain CRF
+   (``govnlp.pages.train_role_model``, needs ``pip install -e ".[train]"``);
 4. save its weights (float16, safetensors) into the package.
 """
 
@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=4000)
+    parser.add_argument("--pages", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
+    parser.add_argument("--c2", type=float, default=3.0, help="L2 penalty of the CRF")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--output", type=Path, default=ROOT / "src" / "govnlp" / MODEL_FILE)
     args = parser.parse_args(argv)
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     # 3. Fit.
     start = time.perf_counter()
     statistics = char_statistics("\n".join(a["paragraphs"]) for a in articles)
-    weights = train_role_model(examples, statistics, c=args.c)
+    weights = train_role_model(examples, statistics, c2=args.c2)
     print(
         f"trained on {len(examples)} pages / {sum(len(r) for _, r in examples)} lines "
         f"from {len(articles)} articles in {time.perf_counter() - start:.0f} s"

@@ -179,3 +179,34 @@ def test_cohesion_is_lower_across_a_change_of_topic():
     # the heading echoes the body that follows it
     echo = [f for f in page_features(same_topic)[2] if f.startswith("c:echo_next=")]
     assert echo != ["c:echo_next=0"]
+
+
+def test_train_role_model_learns_the_roles_of_its_pages():
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("pycrfsuite")
+    from govnlp import pages
+
+    page = [
+        ("县里新建污水处理厂", "title"),
+        ("张三 李四", "byline"),
+        ("今年以来，县里投资建设污水处理", "body"),
+        ("厂，日处理能力大幅提升。", "join"),
+        ("周边村民说，河水比以前清了。", "body"),
+        ("图为工人在调试设备。", "caption"),
+        ("王五 摄", "credit"),
+        ("乡村学校迎来新老师", "title"),
+        ("新学期开始，二十名青年教师来到山区学校任教。", "body"),
+    ]
+    lines, roles = [line for line, _ in page], [role for _, role in page]
+    statistics = pages.char_statistics(["\n".join(lines)])
+    try:
+        weights = pages.train_role_model([(lines, roles)] * 5, statistics, c2=0.01)
+        assert weights["coef"].shape == (len(pages.ROLES), pages.N_BUCKETS)
+        assert weights["transitions"].shape == (len(pages.ROLES), len(pages.ROLES))
+        pages._installed.update({k: np.asarray(v, dtype=np.float32) for k, v in weights.items()})
+        assert pages.predict_roles(lines) == roles
+    finally:  # back to the shipped model for the other tests
+        pages._installed.clear()
+        pages._load_model.cache_clear()
