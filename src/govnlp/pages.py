@@ -129,7 +129,7 @@ def _is_complete(text: str) -> bool:
 # for each pair of consecutive roles; it is trained on generated pages
 # (``scripts/train_pages.py``, issue #3), and decoding keeps only sequences that obey the page
 # grammar below. Trained jointly, the pair scores raised exact titles on validation pages from
-# 0.94-0.95 (a per-line logistic model under the same grammar) to 0.97-0.98.
+# 0.94-0.95 (a per-line logistic model under the same grammar) to 0.97.
 
 ROLES = ("title", "byline", "caption", "credit", "body", "join")
 _FOLLOWS = {  # which roles may come right after each role
