@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis.extra.numpy import arrays
 
@@ -37,16 +38,21 @@ def test_micro_f1_matches_scikit_learn(truth, pred):
     assert abs(report["micro"]["f1"] - expected) < 1e-5
 
 
-def test_rare_labels_share_the_global_threshold():
-    rng = np.random.default_rng(0)
-    truth = np.zeros((200, 2), dtype=int)
-    truth[:60, 0] = 1
-    truth[:3, 1] = 1  # only three positives: too few to fit a threshold of its own
-    proba = np.clip(truth * 0.5 + rng.uniform(0, 0.5, truth.shape), 0, 1)
-    cuts = tune_thresholds(truth, proba, min_positives=8)
-    global_only = tune_thresholds(truth, proba, min_positives=10**6)
-    assert cuts[1] == global_only[1]
-    assert 0.4 < cuts[0] <= 0.55
+def test_thresholds_of_rare_labels_shrink_towards_the_shared_one():
+    # Label 0: 50 positives scored 0.5, 50 negatives 0.3. Label 1: 3 positives scored 0.9 and
+    # 47 negatives 0.8 -- too few positives to trust a threshold of its own.
+    truth = np.zeros((100, 2), dtype=int)
+    proba = np.zeros((100, 2))
+    truth[:50, 0], proba[:, 0] = 1, np.where(np.arange(100) < 50, 0.5, 0.3)
+    truth[:3, 1], proba[:, 1] = 1, np.where(np.arange(100) < 3, 0.9, 0.8)
+    proba[50:, 1] = 0.0
+    free = tune_thresholds(truth, proba, shrinkage=0)
+    shared = tune_thresholds(truth, proba, shrinkage=np.inf)
+    cuts = tune_thresholds(truth, proba, shrinkage=40)
+    assert free[1] > 0.8 > shared[1] and shared[0] == shared[1]
+    assert cuts[0] == pytest.approx((50 * free[0] + 40 * shared[0]) / 90)
+    assert cuts[1] == pytest.approx((3 * free[1] + 40 * shared[1]) / 43)
+    assert abs(cuts[1] - shared[1]) < abs(cuts[1] - free[1])
 
 
 def test_temperature_softens_overconfident_logits():

@@ -47,7 +47,6 @@ def tiny_config(tiny_bert_dir, data_dir, **overrides) -> TrainingConfig:
         "batch_size": 4,
         "max_steps": 2,
         "validation_fraction": 0.25,
-        "min_positives_for_threshold": 2,
     }
     values.update(overrides)
     return TrainingConfig(**values)

@@ -67,7 +67,7 @@ class TrainingConfig:
     max_pos_weight: float = 10.0
     validation_fraction: float = 0.15
     patience: int = 2
-    min_positives_for_threshold: int = 8
+    threshold_shrinkage: float = 40.0  # pseudo-positives pulling each threshold to the shared one
     seed: int = 13
     bf16: bool = True
     # Mix in a character n-gram TF-IDF model (issue #6's "ensemble with the TF-IDF model"); its
@@ -255,7 +255,7 @@ def _add_lexical(
     best_weight, best_f1, best_proba = 1.0, -1.0, val_proba
     for weight in np.round(np.arange(0.0, 1.01, 0.1), 2):
         mixed = weight * val_proba + (1 - weight) * lexical_proba
-        cut = tune_thresholds(examples.targets[val_idx], mixed, min_positives=10**9)
+        cut = tune_thresholds(examples.targets[val_idx], mixed, shrinkage=math.inf)
         f1 = multilabel_report(examples.targets[val_idx], mixed >= cut, label_ids)["micro"]["f1"]
         logger.info("lexical mix: encoder weight %.1f, validation micro-F1 %.4f", weight, f1)
         if f1 > best_f1:
@@ -371,7 +371,7 @@ def train(
         val_logits = _article_logits(tagger, cache, val_idx, config.bf16, config.batch_size)
         val_proba = 1.0 / (1.0 + np.exp(-val_logits))
         val_targets = examples.targets[val_idx]
-        cut = tune_thresholds(val_targets, val_proba, min_positives=10**9)  # one global cut
+        cut = tune_thresholds(val_targets, val_proba, shrinkage=math.inf)  # one shared cut
         val_f1 = multilabel_report(val_targets, val_proba >= cut, [label.id for label in labels])[
             "micro"
         ]["f1"]
@@ -402,9 +402,7 @@ def train(
     val_proba = 1.0 / (1.0 + np.exp(-val_logits / temperature))
     if config.lexical:
         val_proba = _add_lexical(tagger, examples, train_idx, val_idx, val_proba, config)
-    thresholds = tune_thresholds(
-        val_targets, val_proba, min_positives=config.min_positives_for_threshold
-    )
+    thresholds = tune_thresholds(val_targets, val_proba, shrinkage=config.threshold_shrinkage)
     tagger.config.update(
         temperature=round(temperature, 6),
         thresholds=[round(float(t), 4) for t in thresholds],
