@@ -128,8 +128,8 @@ def _is_complete(text: str) -> bool:
 # 2001) scores role sequences from features of each line and its neighbours plus learned scores
 # for each pair of consecutive roles; it is trained on generated pages
 # (``scripts/train_pages.py``, issue #3), and decoding keeps only sequences that obey the page
-# grammar below. Trained jointly, the pair scores raised exact titles on validation pages from
-# 0.94-0.95 (a per-line logistic model under the same grammar) to 0.97.
+# grammar below. Trained jointly with the pair scores, it finds titles more often than a per-line
+# logistic model under the same grammar did (issue #3 notes).
 
 ROLES = ("title", "byline", "caption", "credit", "body", "join")
 _FOLLOWS = {  # which roles may come right after each role
@@ -436,10 +436,10 @@ def train_role_model(
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "roles.crfsuite")
         trainer.train(path)
-        tagger = pycrfsuite.Tagger()
-        tagger.open(path)
-        info = tagger.info()
-        tagger.close()
+        crf = pycrfsuite.Tagger()
+        crf.open(path)
+        info = crf.info()
+        crf.close()
     coef = np.zeros((len(ROLES), N_BUCKETS), dtype=np.float32)
     for (bucket, role), weight in info.state_features.items():
         coef[ROLES.index(role), int(bucket)] = weight
