@@ -5,6 +5,7 @@ import io
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from govnlp.analysis import analyze, analyze_page, tag_dataset
@@ -230,3 +231,17 @@ def test_an_article_that_breaks_the_model_fails_alone(tiny_tagger_dir, tmp_path,
     records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert [(r["id"], r["status"]) for r in records] == [("a", "ok"), ("b", "failed"), ("c", "ok")]
     assert "model exploded" in records[1]["error"]
+
+
+def test_tag_dataset_in_processes_after_tagging_here(tiny_tagger_dir):
+    from datasets import Dataset
+
+    texts = [ARTICLE, "", "工业园区。", "村里修了一条路，群众出行更方便。", "学校开学了。"]
+    ds = Dataset.from_dict({"text": texts, "title": ["治水", None, "园区", "修路", None]})
+    here = tag_dataset(ds, tiny_tagger_dir, batch_size=2)  # this process has now run torch
+    # Spawned workers: forked ones could hang in torch after the run above (datasets#5094).
+    spread = tag_dataset(ds, tiny_tagger_dir, batch_size=2, num_proc=2)
+    assert len(spread) == len(ds)
+    assert spread["text"] == texts  # shards come back in order
+    # Up to bf16 rounding: rows meet other batch partners (other padding) in the shards.
+    np.testing.assert_allclose(np.array(spread["scores"]), np.array(here["scores"]), atol=1e-3)

@@ -226,7 +226,10 @@ def tag_dataset(
     """Add ``themes`` (list of ``{"id", "name", "score"}``) and ``scores`` columns to a Dataset.
 
     Uses ``Dataset.map(batched=True)``, so Arrow-backed datasets of any size stream through in
-    batches, optionally in ``num_proc`` processes (each loads the model once).
+    batches. With ``num_proc`` > 1 the dataset is cut into that many contiguous shards, tagged
+    in as many *spawned* processes (each loads the model once and gets its share of the CPU
+    threads) and put back together in order. Call it under ``if __name__ == "__main__":`` in a
+    script, as spawned processes import the main module.
 
     >>> from datasets import Dataset
     >>> ds = tag_dataset(Dataset.from_dict({"text": ["县里新建了污水处理厂。"]}))  # doctest: +SKIP
@@ -234,17 +237,53 @@ def tag_dataset(
     'ecology_environment'
     """
     model_ref = model if isinstance(model, Tagger) or model is None else str(model)
+    options = {
+        "text_field": text_field,
+        "title_field": title_field,
+        "threshold": threshold,
+        "top_k": top_k,
+        "batch_size": batch_size,
+    }
+    if num_proc is not None and num_proc > 1 and len(dataset) > 1:
+        import multiprocessing
+        import os
+
+        from datasets import concatenate_datasets
+
+        # Not datasets' own num_proc: it forks (no start method can be chosen, datasets#6357),
+        # and a forked child hangs in torch's first multi-threaded operation once the parent
+        # has run one (datasets#5094) -- as it has after any earlier tagging in this process.
+        num_proc = min(num_proc, len(dataset))
+        threads = max(1, (os.cpu_count() or 1) // num_proc)
+        shards = [dataset.shard(num_proc, i, contiguous=True) for i in range(num_proc)]
+        with multiprocessing.get_context("spawn").Pool(num_proc) as pool:
+            parts = pool.starmap(
+                _tag_shard, [(shard, model_ref, threads, options) for shard in shards]
+            )
+        return concatenate_datasets(parts)
+    return _tag_shard(dataset, model_ref, None, options)
+
+
+def _tag_shard(dataset, model_ref, threads: int | None, options: dict):
+    """Tag one dataset (or shard) in this process, optionally limiting torch's threads."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    title_field = options["title_field"]
     has_title = title_field is not None and title_field in dataset.column_names
 
     def tag_batch(batch: dict) -> dict:
         tagger = load_tagger(model_ref)
-        texts = [text or "" for text in batch[text_field]]
+        texts = [text or "" for text in batch[options["text_field"]]]
         titles = batch[title_field] if has_title else None
         proba = tagger.predict_proba(texts, titles)
-        themes = tagger.themes_from_proba(proba, threshold=threshold, top_k=top_k)
+        themes = tagger.themes_from_proba(
+            proba, threshold=options["threshold"], top_k=options["top_k"]
+        )
         return {
             "themes": [[theme.to_dict() for theme in row] for row in themes],
             "scores": proba.astype(np.float32).tolist(),
         }
 
-    return dataset.map(tag_batch, batched=True, batch_size=batch_size, num_proc=num_proc)
+    return dataset.map(tag_batch, batched=True, batch_size=options["batch_size"])
