@@ -237,13 +237,15 @@ def tag_dataset(
     'ecology_environment'
     """
     model_ref = model if isinstance(model, Tagger) or model is None else str(model)
-    options = {
-        "text_field": text_field,
-        "title_field": title_field,
-        "threshold": threshold,
-        "top_k": top_k,
-        "batch_size": batch_size,
-    }
+    tag = functools.partial(
+        _tag_shard,
+        model_ref=model_ref,
+        text_field=text_field,
+        title_field=title_field,
+        threshold=threshold,
+        top_k=top_k,
+        batch_size=batch_size,
+    )
     if num_proc is not None and num_proc > 1 and len(dataset) > 1:
         import multiprocessing
         import os
@@ -257,33 +259,38 @@ def tag_dataset(
         threads = max(1, (os.cpu_count() or 1) // num_proc)
         shards = [dataset.shard(num_proc, i, contiguous=True) for i in range(num_proc)]
         with multiprocessing.get_context("spawn").Pool(num_proc) as pool:
-            parts = pool.starmap(
-                _tag_shard, [(shard, model_ref, threads, options) for shard in shards]
-            )
+            parts = pool.map(functools.partial(tag, threads=threads), shards)
         return concatenate_datasets(parts)
-    return _tag_shard(dataset, model_ref, None, options)
+    return tag(dataset)
 
 
-def _tag_shard(dataset, model_ref, threads: int | None, options: dict):
+def _tag_shard(
+    dataset,
+    *,
+    model_ref,
+    text_field: str,
+    title_field: str | None,
+    threshold: float | None,
+    top_k: int | None,
+    batch_size: int,
+    threads: int | None = None,
+):
     """Tag one dataset (or shard) in this process, optionally limiting torch's threads."""
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
-    title_field = options["title_field"]
     has_title = title_field is not None and title_field in dataset.column_names
 
     def tag_batch(batch: dict) -> dict:
         tagger = load_tagger(model_ref)
-        texts = [text or "" for text in batch[options["text_field"]]]
+        texts = [text or "" for text in batch[text_field]]
         titles = batch[title_field] if has_title else None
         proba = tagger.predict_proba(texts, titles)
-        themes = tagger.themes_from_proba(
-            proba, threshold=options["threshold"], top_k=options["top_k"]
-        )
+        themes = tagger.themes_from_proba(proba, threshold=threshold, top_k=top_k)
         return {
             "themes": [[theme.to_dict() for theme in row] for row in themes],
             "scores": proba.astype(np.float32).tolist(),
         }
 
-    return dataset.map(tag_batch, batched=True, batch_size=options["batch_size"])
+    return dataset.map(tag_batch, batched=True, batch_size=batch_size)

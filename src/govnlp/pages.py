@@ -14,11 +14,13 @@ exactly those of the input.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -328,20 +330,42 @@ def _bucket(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8")) % N_BUCKETS
 
 
+def line_buckets(lines: list[str]) -> list[list[int]]:
+    """The hashed features of every line: sorted, distinct bucket ids below ``N_BUCKETS``."""
+    return [sorted({_bucket(f) for f in feats}) for feats in page_features(lines)]
+
+
 def feature_matrix(lines: list[str]):
     """Hashed features of every line, as a CSR matrix ``(n_lines, N_BUCKETS)``."""
     from scipy.sparse import csr_matrix
 
     rows, cols = [], []
-    for i, feats in enumerate(page_features(lines)):
-        buckets = {_bucket(f) for f in feats}
+    for i, buckets in enumerate(line_buckets(lines)):
         rows.extend([i] * len(buckets))
         cols.extend(buckets)
     data = np.ones(len(rows), dtype=np.float32)
     return csr_matrix((data, (rows, cols)), shape=(len(lines), N_BUCKETS))
 
 
-_installed: dict[str, np.ndarray] = {}  # statistics set while training, before a file exists
+_installed: dict[str, np.ndarray] = {}  # set by using_role_model(), in place of the shipped file
+
+
+@contextlib.contextmanager
+def using_role_model(arrays: dict[str, np.ndarray]) -> Iterator[None]:
+    """Use these page-model arrays (e.g. from :func:`train_role_model`) instead of the shipped
+    ones inside the ``with`` block.
+
+    >>> with using_role_model(weights):  # doctest: +SKIP
+    ...     items = split_page(page)
+    """
+    _installed.clear()
+    _installed.update({name: np.asarray(a, dtype=np.float32) for name, a in arrays.items()})
+    _load_model.cache_clear()
+    try:
+        yield
+    finally:
+        _installed.clear()
+        _load_model.cache_clear()
 
 
 @functools.lru_cache(maxsize=1)
@@ -412,7 +436,8 @@ def train_role_model(
 
     Trained with L-BFGS and an L2 penalty ``c2`` by CRFsuite (``python-crfsuite``, the
     ``train`` extra) on the hashed features that prediction uses. ``statistics`` (from
-    :func:`char_statistics` on running text) are installed first, since the features use them.
+    :func:`char_statistics` on running text) are used while computing the features, which need
+    them, and returned with the weights.
     """
     try:
         import pycrfsuite
@@ -424,14 +449,11 @@ def train_role_model(
 
     total = float(np.log(np.expm1(statistics["log_unigram"].astype(np.float64)).sum()))
     statistics = {**statistics, "log_total": np.array([total], dtype=np.float32)}
-    _load_model.cache_clear()
-    _installed.clear()
-    _installed.update({k: v.astype(np.float32) for k, v in statistics.items()})
-
     trainer = pycrfsuite.Trainer(verbose=False)
-    for lines, roles in pages:
-        buckets = [sorted({str(_bucket(f)) for f in feats}) for feats in page_features(lines)]
-        trainer.append(buckets, list(roles))
+    with using_role_model(statistics):
+        for lines, roles in pages:
+            buckets = [[str(b) for b in line] for line in line_buckets(lines)]
+            trainer.append(buckets, list(roles))
     trainer.set_params({"c1": 0.0, "c2": c2, "max_iterations": max_iterations})
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "roles.crfsuite")
