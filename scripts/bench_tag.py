@@ -17,6 +17,10 @@ Steps:
      ``truncation=True`` (the tokenizer's 512-token limit: it never sees the rest of a long
      article); ``naive-pipeline-256``: the same, cut to the model's 256-token window (a third of
      the work govnlp does per article);
+   - ``floor-matmul-attention``: not a path but a bound on any implementation of this model that
+     reads every token: only the bf16 matrix products and attention of ``govnlp-bf16``'s windows,
+     in its batches (no biases, activations, normalisation, embeddings, tokenisation or lexical
+     part);
 3. print a Markdown table: articles/s, speed-up over ``naive-pipeline``, peak RSS, dev F1 and
    threshold-free dev average precision.
 """
@@ -38,6 +42,7 @@ VARIANTS = (
     "govnlp-bf16-overlap",
     "govnlp-bf16",
     "govnlp-int8",
+    "floor-matmul-attention",
 )
 
 
@@ -59,7 +64,11 @@ def naive_pipeline(tagger, max_length: int | None):
     """
     import torch
     from transformers import PreTrainedModel, pipeline
+    from transformers import logging as transformers_logging
     from transformers.modeling_outputs import SequenceClassifierOutput
+
+    # The pipeline logs a page-long "model not supported" error for any custom model class.
+    transformers_logging.set_verbosity_error()
 
     encoder_config = tagger.model.encoder.config
     encoder_config.id2label = {i: label.id for i, label in enumerate(tagger.labels)}
@@ -96,6 +105,48 @@ def naive_pipeline(tagger, max_length: int | None):
     return run
 
 
+def matmul_floor(tagger, batch_size: int = 32):
+    """The matrix products and attention of the bf16 path, on its windows and batches, alone."""
+    import torch
+    import torch.nn.functional as F
+
+    tagger.optimize_for_cpu(bf16=True)
+    config = tagger.model.encoder.config
+    heads, width = config.num_attention_heads, config.hidden_size
+    layers = [
+        (
+            layer.attention.self.query.weight,
+            layer.attention.self.key.weight,
+            layer.attention.self.value.weight,
+            layer.attention.output.dense.weight,
+            layer.intermediate.dense.weight,
+            layer.output.dense.weight,
+        )
+        for layer in tagger.model.encoder.encoder.layer
+    ]
+
+    def run(texts: list[str], titles: list[str]) -> None:
+        windows = sorted(
+            (w for text, title in zip(texts, titles) for w in tagger.article_windows(text, title)),
+            key=len,
+        )
+        with torch.inference_mode():
+            for begin in range(0, len(windows), batch_size):
+                batch = windows[begin : begin + batch_size]
+                rows, length = len(batch), max(map(len, batch))
+                hidden = torch.randn(rows, length, width, dtype=torch.bfloat16)
+                for query, key, value, output, up, down in layers:
+                    q, k, v = (
+                        F.linear(hidden, w).view(rows, length, heads, -1).transpose(1, 2)
+                        for w in (query, key, value)
+                    )
+                    attended = F.scaled_dot_product_attention(q, k, v)
+                    F.linear(attended.transpose(1, 2).reshape(rows, length, width), output)
+                    F.linear(F.linear(hidden, up), down)
+
+    return run
+
+
 def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
     """The variant's ``run(texts, titles)``, its articles, and what is known before timing."""
     import numpy as np
@@ -111,6 +162,11 @@ def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
     info: dict = {"variant": variant, "articles": len(articles)}
     if naive:
         run = naive_pipeline(tagger, 256 if variant.endswith("256") else None)
+    elif variant.startswith("floor"):
+        run = matmul_floor(tagger)
+        info["windows_per_article"] = float(
+            np.mean([len(tagger.article_windows(text, title)) for title, text in articles])
+        )
     else:
         precision = variant.split("-")[1]
         tagger.optimize_for_cpu(

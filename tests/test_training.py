@@ -173,3 +173,16 @@ def test_evaluate_without_baseline(tiny_bert_dir, data_dir, tmp_path):
     results = evaluate(model, data_dir / "train.jsonl")
     assert "baseline" not in results
     assert results["tagger"]["n_articles"] == 20
+
+
+def test_training_on_a_gpu_returns_a_cpu_tagger(tiny_bert_dir, data_dir):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    on_gpu = train(data_dir / "train.jsonl", tiny_config(tiny_bert_dir, data_dir, device="cuda"))
+    on_cpu = train(data_dir / "train.jsonl", tiny_config(tiny_bert_dir, data_dir))
+    assert {p.device.type for p in on_gpu.model.parameters()} == {"cpu"}
+    texts = [text for _, text, _ in ARTICLES]
+    # bf16 kernels differ between the devices; the two runs must still agree closely
+    np.testing.assert_allclose(on_gpu.predict_proba(texts), on_cpu.predict_proba(texts), atol=0.05)

@@ -229,6 +229,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation-fraction", dest="validation_fraction", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--max-steps", dest="max_steps", type=int, default=None)
+    p.add_argument("--device", default=None, help="where to train: cpu (default), cuda, cuda:1")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(

@@ -70,6 +70,9 @@ class TrainingConfig:
     threshold_shrinkage: float = 40.0  # pseudo-positives pulling each threshold to the shared one
     seed: int = 13
     bf16: bool = True
+    # Where the encoder runs while training: "cpu" (the recipe's), "cuda", "cuda:1", ... The
+    # trained tagger is returned and saved on the CPU either way.
+    device: str = "cpu"
     # Mix in a character n-gram TF-IDF model (issue #6's "ensemble with the TF-IDF model"); its
     # weight is chosen on the validation slice (0 = encoder only).
     lexical: bool = True
@@ -159,7 +162,14 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
 class _WindowCache:
     """bf16 hidden states after the frozen layers, one tensor per window, grouped by article."""
 
-    def __init__(self, tagger: Tagger, examples: Examples, bf16: bool, batch_size: int = 32):
+    def __init__(
+        self,
+        tagger: Tagger,
+        examples: Examples,
+        bf16: bool,
+        device: torch.device,
+        batch_size: int = 32,
+    ):
         model = tagger.model.eval()
         layer = model.frozen_layers
         self.article_windows: list[list[int]] = []
@@ -176,16 +186,18 @@ class _WindowCache:
         pad_id = tagger.tokenizer.pad_token_id or 0
         with (
             torch.inference_mode(),
-            torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16),
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16),
         ):
             for begin in tqdm(
                 range(0, len(order), batch_size), desc="cache frozen layers", unit="batch"
             ):
                 rows = order[begin : begin + batch_size]
                 input_ids, attention_mask = _pad([flat[i] for i in rows], pad_id)
-                hidden = model.hidden_at_layer(input_ids, attention_mask, layer)
+                hidden = model.hidden_at_layer(
+                    input_ids.to(device), attention_mask.to(device), layer
+                ).to("cpu", torch.bfloat16)
                 for j, i in enumerate(rows):
-                    self.hidden[i] = hidden[j, : len(flat[i])].to(torch.bfloat16).clone()
+                    self.hidden[i] = hidden[j, : len(flat[i])].clone()
         logger.info("cached %d windows of %d articles", len(flat), len(examples.texts))
 
     def batch(self, articles: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
@@ -207,15 +219,22 @@ def _max_per_article(window_logits: torch.Tensor, counts: list[int]) -> torch.Te
 
 
 def _article_logits(
-    tagger: Tagger, cache: _WindowCache, articles: Sequence[int], bf16: bool, batch_size: int
+    tagger: Tagger,
+    cache: _WindowCache,
+    articles: Sequence[int],
+    bf16: bool,
+    batch_size: int,
+    device: torch.device,
 ) -> np.ndarray:
     model = tagger.model.eval()
     out = []
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         for begin in range(0, len(articles), batch_size):
             hidden, mask, counts = cache.batch(articles[begin : begin + batch_size])
-            logits = model.forward_from_layer(hidden, mask, model.frozen_layers).float()
-            out.append(_max_per_article(logits, counts).numpy())
+            logits = model.forward_from_layer(
+                hidden.to(device), mask.to(device), model.frozen_layers
+            )
+            out.append(_max_per_article(logits.float(), counts).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, len(tagger.labels)))
 
 
@@ -321,8 +340,10 @@ def train(
     for module in tagger.model.encoder.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
-    cache = _WindowCache(tagger, examples, config.bf16)
-    targets = torch.tensor(examples.targets)
+    device = torch.device(config.device)
+    tagger.model.to(device)
+    cache = _WindowCache(tagger, examples, config.bf16, device)
+    targets = torch.tensor(examples.targets, device=device)
     positives = targets[train_idx].sum(0)
     pos_weight = torch.sqrt((len(train_idx) - positives) / positives.clamp(min=1.0)).clamp(
         1.0, config.max_pos_weight
@@ -352,9 +373,9 @@ def train(
         for begin in progress:
             articles = order[begin : begin + config.batch_size]
             hidden, mask, counts = cache.batch(articles)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
                 window_logits = tagger.model.forward_from_layer(
-                    hidden, mask, tagger.model.frozen_layers
+                    hidden.to(device), mask.to(device), tagger.model.frozen_layers
                 )
             logits = _max_per_article(window_logits.float(), counts)
             loss = loss_fn(logits, targets[articles])
@@ -368,7 +389,7 @@ def train(
             progress.set_postfix(loss=f"{running:.4f}")
             if step >= total_steps:
                 break
-        val_logits = _article_logits(tagger, cache, val_idx, config.bf16, config.batch_size)
+        val_logits = _article_logits(tagger, cache, val_idx, config.bf16, config.batch_size, device)
         val_proba = 1.0 / (1.0 + np.exp(-val_logits))
         val_targets = examples.targets[val_idx]
         cut = tune_thresholds(val_targets, val_proba, shrinkage=math.inf)  # one shared cut
@@ -396,7 +417,8 @@ def train(
     if best_state is not None:
         tagger.model.load_state_dict(best_state, strict=False)
     tagger.model.eval()
-    val_logits = _article_logits(tagger, cache, val_idx, config.bf16, config.batch_size)
+    val_logits = _article_logits(tagger, cache, val_idx, config.bf16, config.batch_size, device)
+    tagger.model.to("cpu")
     val_targets = examples.targets[val_idx]
     temperature = fit_temperature(val_targets, val_logits)
     val_proba = 1.0 / (1.0 + np.exp(-val_logits / temperature))
