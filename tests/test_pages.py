@@ -68,6 +68,28 @@ def test_names_without_she_under_a_caption_are_a_credit():
     assert items[2].byline == "本报记者 王五"
 
 
+def test_two_character_names_padded_to_three_are_names():
+    # Newspapers write 申　琳 (full-width space) or 王 五 to line them up with 张大伟.
+    page = (
+        "全县推进河道综合治理\n本报记者\u3000申\u3000琳\u3000张大伟\n\n"
+        "今年以来，全县把河道巡查纳入积分管理，引导村民参与护河，河道水质明显改善。\n\n"
+        "图为志愿者在河边清理垃圾。\n王 五摄\n"
+    )
+    items = split_page(page)
+    assert [i.kind for i in items] == ["article", "photo"]
+    assert items[0].byline == "本报记者\u3000申\u3000琳\u3000张大伟"
+    assert items[1].byline == "王 五摄"
+
+
+def test_spaced_single_characters_that_are_not_names_are_not_a_byline():
+    from govnlp.pages import _is_credit, _is_names
+
+    assert _is_names("申 琳") and _is_names("王\u3000五 李四")
+    assert not _is_names("春 耕")  # 春 is not a surname
+    assert not _is_names("张 三四")  # a padded name has a one-character given name
+    assert _is_credit("申\u3000琳摄") and not _is_credit("申 琳")
+
+
 def _non_space(text: str) -> str:
     return re.sub(r"\s", "", text)
 

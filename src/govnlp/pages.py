@@ -46,7 +46,12 @@ _SURNAMES = (
     "来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎"
     "勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
-_NAME = rf"(?:欧阳|司马|上官|诸葛|东方|皇甫|令狐|司徒|[{_SURNAMES}])[\u4e00-\u9fff·]{{1,3}}"
+# Newspapers pad a two-character name to the width of a three-character one (申　琳, 王 五), so a
+# one-character given name may stand apart from the surname.
+_NAME = (
+    rf"(?:欧阳|司马|上官|诸葛|东方|皇甫|令狐|司徒|[{_SURNAMES}])"
+    r"(?:[\u4e00-\u9fff·]{1,3}|\s{1,2}[\u4e00-\u9fff](?!(?!摄)[\u4e00-\u9fff]))"
+)
 _ROLE = r"(?:本报记者|本报通讯员|记者|通讯员|本报特约记者|特约记者)"
 _BYLINE_RE = re.compile(rf"^(?:{_ROLE}\s*)?{_NAME}(?:[\s、]+(?:{_ROLE}\s*)?{_NAME}){{0,2}}$")
 _CREDIT_RE = re.compile(
