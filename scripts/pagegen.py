@@ -38,6 +38,8 @@ GIVEN = list(
 )
 ROLES = ["本报记者", "记者", "通讯员"]
 PADDING = ["\u3000", " ", "  "]
+CREDIT_ROLES = ["新华社记者", "本报记者"]
+DESKS = ["（人民视觉）", "（影像中国）", "（新华社发）"]
 _SENTENCE_END = re.compile(r"(?<=[。！？])")
 
 
@@ -100,7 +102,15 @@ def _byline(rng: random.Random) -> str:
 
 def _credit(rng: random.Random) -> str:
     names = " ".join(_name(rng) for _ in range(rng.choice([1, 1, 2])))
-    return names + rng.choice([" 摄", "摄", " 摄", ""])
+    credit = names + rng.choice([" 摄", "摄", " 摄", ""])
+    # Agency prefixes and picture-desk suffixes as the corpus prints them (新华社记者 王五摄,
+    # 王五摄（人民视觉）); decided by a hash of the names so the pages stay those of earlier versions.
+    draw = zlib.crc32(names.encode())
+    if draw % 5 == 0:
+        credit = CREDIT_ROLES[draw // 5 % len(CREDIT_ROLES)] + PADDING[1] + credit
+    if credit.endswith("摄") and draw % 7 < 2:
+        credit += DESKS[draw // 7 % len(DESKS)]
+    return credit
 
 
 def _caption(rng: random.Random, articles: list[dict]) -> str:

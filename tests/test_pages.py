@@ -90,6 +90,27 @@ def test_spaced_single_characters_that_are_not_names_are_not_a_byline():
     assert _is_credit("申\u3000琳摄") and not _is_credit("申 琳")
 
 
+def test_agency_and_picture_desk_credits():
+    from govnlp.pages import _is_credit, _is_names
+
+    assert _is_credit("新华社记者 李贺摄")
+    assert _is_credit("王五摄（人民视觉）") and _is_credit("许\xa0旭摄（影像中国）")
+    assert _is_credit("王五 李四摄影报道（人民视觉）")
+    assert _is_names("新华社记者\xa0\xa0李\xa0\xa0贺") and _is_names("实习生 王五")
+    assert not _is_credit("图片来源：人民视觉")
+    page = (
+        "全县推进河道综合治理\n本报记者 王五\n\n"
+        "今年以来，全县把河道巡查纳入积分管理，引导村民参与护河，河道水质明显改善。\n\n"
+        "图为志愿者在河边清理垃圾。\n新华社记者 李贺摄\n\n乡村学校迎来新校舍\n\n"
+        "新学期开学，全镇三所乡村学校的学生搬进了新教学楼。\n"
+    )
+    assert [(i.kind, i.byline) for i in split_page(page)] == [
+        ("article", "本报记者 王五"),
+        ("photo", "新华社记者 李贺摄"),
+        ("article", ""),
+    ]
+
+
 def _non_space(text: str) -> str:
     return re.sub(r"\s", "", text)
 
