@@ -8,7 +8,8 @@ Step by step, per page:
 1. optionally open with a fragment: a body continued from another page, starting mid-sentence;
 2. add 2-5 articles (title, byline in 60% of them, 1-8 body paragraphs) and photo items
    (a caption sentence plus ``王五 摄`` or bare names) between them; some two-character names
-   are padded to three characters' width (``申　琳``);
+   are padded to three characters' width (``申　琳``), some credits carry an agency or a picture
+   desk (``新华社记者 王五摄``, ``王五摄（人民视觉）``);
 3. optionally let the last article stop mid-sentence (continued on another page), or close the
    page with a photo item;
 4. split body paragraphs at column breaks placed uniformly at random, even inside words;
@@ -86,7 +87,7 @@ def _name(rng: random.Random) -> str:
     surname = rng.choice(SURNAMES)
     given = "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2, 2])))
     # Newspapers pad a two-character name to the width of a three-character one (申　琳). Decided
-    # by a hash of the name, not the generator, so the pages stay those of earlier versions.
+    # by a hash of the name, not by ``rng``, so the rest of every page stays as before.
     if len(surname) == len(given) == 1 and zlib.crc32(given.encode()) % 3 == 0:
         return surname + PADDING[zlib.crc32(surname.encode()) % len(PADDING)] + given
     return surname + given
@@ -104,7 +105,7 @@ def _credit(rng: random.Random) -> str:
     names = " ".join(_name(rng) for _ in range(rng.choice([1, 1, 2])))
     credit = names + rng.choice([" 摄", "摄", " 摄", ""])
     # Agency prefixes and picture-desk suffixes as the corpus prints them (新华社记者 王五摄,
-    # 王五摄（人民视觉）); decided by a hash of the names so the pages stay those of earlier versions.
+    # 王五摄（人民视觉）); decided by a hash of the names, not by ``rng``, as in _name.
     draw = zlib.crc32(names.encode())
     if draw % 5 == 0:
         credit = CREDIT_ROLES[draw // 5 % len(CREDIT_ROLES)] + PADDING[1] + credit

@@ -81,7 +81,7 @@ def test_two_character_names_padded_to_three_are_names():
     assert items[1].byline == "王 五摄"
 
 
-def test_spaced_single_characters_that_are_not_names_are_not_a_byline():
+def test_padded_names_need_a_surname_and_a_one_character_given_name():
     from govnlp.pages import _is_credit, _is_names
 
     assert _is_names("申 琳") and _is_names("王\u3000五 李四")
