@@ -18,9 +18,9 @@ Steps:
      article); ``naive-pipeline-256``: the same, cut to the model's 256-token window (a third of
      the work govnlp does per article);
    - ``floor-matmul-attention``: not a path but a bound on any implementation of this model that
-     reads every token: only the bf16 matrix products and attention of ``govnlp-bf16``'s windows,
-     in its batches (no biases, activations, normalisation, embeddings, tokenisation or lexical
-     part);
+     reads every token: tokenisation and windowing as in ``govnlp-bf16``, then only the bf16
+     matrix products and attention of its windows, in its batches (no biases, activations,
+     normalisation, embeddings, pooling or lexical part);
 3. print a Markdown table: articles/s, speed-up over ``naive-pipeline``, peak RSS, dev F1 and
    threshold-free dev average precision.
 """
@@ -106,7 +106,7 @@ def naive_pipeline(tagger, max_length: int | None):
 
 
 def matmul_floor(tagger, batch_size: int = 32):
-    """The matrix products and attention of the bf16 path, on its windows and batches, alone."""
+    """The bf16 path's windowing, then only the matrix products and attention of its batches."""
     import torch
     import torch.nn.functional as F
 
@@ -164,9 +164,6 @@ def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
         run = naive_pipeline(tagger, 256 if variant.endswith("256") else None)
     elif variant.startswith("floor"):
         run = matmul_floor(tagger)
-        info["windows_per_article"] = float(
-            np.mean([len(tagger.article_windows(text, title)) for title, text in articles])
-        )
     else:
         precision = variant.split("-")[1]
         tagger.optimize_for_cpu(
@@ -187,13 +184,14 @@ def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
         info["dev_macro_ap"] = average_precision_score(
             dev.targets[:, present], proba[:, present], average="macro"
         )
-        info["windows_per_article"] = float(
-            np.mean([len(tagger.article_windows(text, title)) for title, text in articles])
-        )
 
         def run(texts: list[str], titles: list[str]) -> None:
             tagger.predict_proba(texts, titles)
 
+    if not naive:
+        info["windows_per_article"] = float(
+            np.mean([len(tagger.article_windows(text, title)) for title, text in articles])
+        )
     run([text for _, text in articles[:8]], [title for title, _ in articles[:8]])  # warm-up
     return run, articles, info
 

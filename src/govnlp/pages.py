@@ -276,7 +276,7 @@ def _overlap(left: frozenset[str], right: frozenset[str]) -> int:
     """Bucketed cosine overlap of two bigram sets (0 = nothing shared, 10 = the same)."""
     if not left or not right:
         return -1
-    return min(10, int(10 * len(left & right) / np.sqrt(len(left) * len(right))))
+    return min(10, int(10 * len(left & right) / math.sqrt(len(left) * len(right))))
 
 
 def _cohesion_features(grams: list[frozenset[str]], i: int) -> list[str]:
