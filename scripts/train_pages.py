@@ -5,11 +5,15 @@
 Steps:
 1. load the corpus articles and keep the even-numbered half (the odd half is held out for
    ``scripts/eval_pages.py``, so the evaluation never sees an article the model was trained on);
-2. generate pages with their line roles (``scripts/pagegen.py``, fixed seed);
-3. count characters and character pairs in the training articles (the pair statistics flag
-   a column break inside a word), then fit the hashed-feature linear-chain CRF
-   (``govnlp.pages.train_role_model``, needs ``pip install -e ".[train]"``);
-4. save its weights (float16, safetensors) into the package.
+2. split it in two folds and generate pages with their line roles from each
+   (``scripts/pagegen.py``, fixed seeds);
+3. count character n-grams in each fold (they tell a sentence that reads on across a break from
+   a paragraph that ends), and fit the hashed-feature linear-chain CRF
+   (``govnlp.pages.train_role_model``, needs ``pip install -e ".[train]"``), the features of each
+   fold's pages computed with the other fold's counts, so that they are as informative as on a
+   page of new articles;
+4. save its weights (float16) with the n-gram counts of all training articles (safetensors) into
+   the package.
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ from pathlib import Path
 from pagegen import DEFAULT_CORPUS, generate_pages, load_articles, split_articles
 from safetensors.numpy import save_file
 
-from govnlp.pages import MODEL_FILE, char_statistics, split_paragraphs, train_role_model
+from govnlp.pages import MODEL_FILE, ngram_statistics, split_paragraphs, train_role_model
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _texts(articles: list[dict]) -> list[str]:
+    return ["\n".join(article["paragraphs"]) for article in articles]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,19 +49,24 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. Training half of the articles.
     articles, _ = split_articles(load_articles(args.corpus))
-    # 2. Pages with line roles.
-    pages = generate_pages(articles, args.pages, seed=args.seed)
-    examples = []
-    for page in pages:
-        lines = [p.text for p in split_paragraphs(page.text)]
-        assert len(lines) == len(page.roles), (len(lines), len(page.roles))
-        examples.append((lines, page.roles))
-    # 3. Fit.
+    # 2. Pages with line roles, from each fold.
+    fold_articles = [articles[0::2], articles[1::2]]
+    fold_pages = []
+    for k, fold in enumerate(fold_articles):
+        examples = []
+        for page in generate_pages(fold, args.pages // 2, seed=args.seed + k):
+            lines = [p.text for p in split_paragraphs(page.text)]
+            assert len(lines) == len(page.roles), (len(lines), len(page.roles))
+            examples.append((lines, page.roles))
+        fold_pages.append(examples)
+    # 3. Fit, each fold's pages with the other fold's n-gram counts.
     start = time.perf_counter()
-    statistics = char_statistics("\n".join(a["paragraphs"]) for a in articles)
-    weights = train_role_model(examples, statistics, c2=args.c2)
+    fold_statistics = [ngram_statistics(_texts(fold)) for fold in fold_articles]
+    folds = [(fold_pages[0], fold_statistics[1]), (fold_pages[1], fold_statistics[0])]
+    weights = train_role_model(folds, ngram_statistics(_texts(articles)), c2=args.c2)
+    n_lines = sum(len(roles) for pages in fold_pages for _, roles in pages)
     print(
-        f"trained on {len(examples)} pages / {sum(len(r) for _, r in examples)} lines "
+        f"trained on {args.pages // 2 * 2} pages / {n_lines} lines "
         f"from {len(articles)} articles in {time.perf_counter() - start:.0f} s"
     )
     # 4. Save.

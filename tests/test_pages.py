@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,16 +70,19 @@ def test_names_without_she_under_a_caption_are_a_credit():
 
 
 def test_two_character_names_padded_to_three_are_names():
-    # Newspapers write 申　琳 (full-width space) or 王 五 to line them up with 张大伟.
+    # Newspapers write 申　琳 (full-width space) or 王 五 to line them up with 张大伟. Whether a
+    # credit line under a caption is a credit also depends on its page (the model weighs it
+    # against the corpus's own credit lines inside article bodies); its pattern is tested in
+    # test_padded_names_need_a_surname_and_a_one_character_given_name.
     page = (
         "全县推进河道综合治理\n本报记者\u3000申\u3000琳\u3000张大伟\n\n"
         "今年以来，全县把河道巡查纳入积分管理，引导村民参与护河，河道水质明显改善。\n\n"
-        "图为志愿者在河边清理垃圾。\n王 五摄\n"
+        "图为志愿者在河边清理垃圾。\n王五 摄\n"
     )
     items = split_page(page)
     assert [i.kind for i in items] == ["article", "photo"]
     assert items[0].byline == "本报记者\u3000申\u3000琳\u3000张大伟"
-    assert items[1].byline == "王 五摄"
+    assert items[1].byline == "王五 摄"
 
 
 def test_padded_names_need_a_surname_and_a_one_character_given_name():
@@ -88,6 +92,7 @@ def test_padded_names_need_a_surname_and_a_one_character_given_name():
     assert not _is_names("春 耕")  # 春 is not a surname
     assert not _is_names("张 三四")  # a padded name has a one-character given name
     assert _is_credit("申\u3000琳摄") and not _is_credit("申 琳")
+    assert _is_credit("王 五摄") and _is_credit("王\u3000五 摄")
 
 
 def test_agency_and_picture_desk_credits():
@@ -224,6 +229,62 @@ def test_cohesion_is_lower_across_a_change_of_topic():
     assert echo != ["c:echo_next=0"]
 
 
+# Our own running text for n-gram statistics: 嘉兴 and 积分管理 read on, paragraphs end in 。
+RUNNING_TEXT = "\n".join(
+    [
+        "嘉兴市把河道巡查纳入积分管理，嘉兴市民积极参与。",
+        "积分管理让村民参与护河，嘉兴的河道更干净了。",
+        "全县推行积分管理。",
+    ]
+    * 3
+)
+
+
+def test_ngram_statistics_keep_exact_keys_of_repeated_ngrams():
+    from govnlp.pages import _ngram_key, ngram_statistics
+
+    stats = ngram_statistics([RUNNING_TEXT, "孤例"], min_count=2)
+    keys = stats["ngram_keys"]
+    assert keys.dtype == np.uint32 and np.all(np.diff(keys.astype(np.int64)) > 0)
+    # 积分管 occurs 9 times (counts are stored as round(8 ln c)); 孤例 once, so dropped, but
+    # its characters are kept
+    index = np.searchsorted(keys, _ngram_key("积分管"))
+    assert keys[index] == _ngram_key("积分管")
+    assert stats["ngram_counts"][index] == round(8 * np.log(9))
+    assert _ngram_key("孤例") not in set(keys.tolist())
+    assert _ngram_key("孤") in set(keys.tolist())
+    assert stats["ngram_total"][0] == len(RUNNING_TEXT) + 2 + len("孤例") + 2
+
+
+def test_break_statistics_tell_a_word_split_from_a_paragraph_end():
+    from govnlp.pages import association, break_statistics, ngram_statistics, using_role_model
+
+    with using_role_model(ngram_statistics([RUNNING_TEXT])):
+        split_word, paragraph_end = break_statistics(
+            ["纳入积分", "管理，嘉兴市民积极参与。", "全县推行积分管理。"]
+        )
+        assert split_word.ratio > 0 > paragraph_end.ratio
+        assert split_word.end < paragraph_end.end  # 。 ends paragraphs, 分 does not
+        assert association("嘉", "兴") > association("。", "嘉")
+    # a model without n-gram statistics: neutral values, no error
+    with using_role_model({"transitions": np.zeros((6, 6), np.float32)}):
+        assert break_statistics(["纳入积分", "管理"])[0].ratio == 0.0
+
+
+def test_join_bias_saved_with_the_model_trades_joins_away():
+    from safetensors.numpy import load_file
+
+    from govnlp import pages
+
+    path = Path(pages.__file__).with_name(pages.MODEL_FILE)
+    shipped = load_file(str(path))
+    assert shipped["join_bias"].shape == (1,)
+    lines = ["全县河道实现巡查全覆盖,河长制在基层发挥作用,嘉", "兴市拓宽了治理思路。"]
+    assert pages.predict_roles(lines) == ["body", "join"]
+    with pages.using_role_model({**shipped, "join_bias": np.array([-100.0], np.float32)}):
+        assert pages.predict_roles(lines) == ["body", "body"]
+
+
 def test_train_role_model_learns_the_roles_of_its_pages():
     import pytest
 
@@ -242,10 +303,13 @@ def test_train_role_model_learns_the_roles_of_its_pages():
         ("新学期开始，二十名青年教师来到山区学校任教。", "body"),
     ]
     lines, roles = [line for line, _ in page], [role for _, role in page]
-    statistics = pages.char_statistics(["\n".join(lines)])
-    weights = pages.train_role_model([(lines, roles)] * 5, statistics, c2=0.01)
+    statistics = pages.ngram_statistics([RUNNING_TEXT, "\n".join(lines)])
+    # two folds, each with its own statistics, as scripts/train_pages.py does
+    folds = [([(lines, roles)] * 3, statistics), ([(lines, roles)] * 2, statistics)]
+    weights = pages.train_role_model(folds, statistics, c2=0.01, join_bias=0.0)
     assert weights["coef"].shape == (len(pages.ROLES), pages.N_BUCKETS)
     assert weights["transitions"].shape == (len(pages.ROLES), len(pages.ROLES))
+    assert weights["ngram_keys"] is statistics["ngram_keys"]
     with pages.using_role_model(weights):
         assert pages.predict_roles(lines) == roles
     # back to the shipped model afterwards
