@@ -253,6 +253,8 @@ def test_ngram_statistics_keep_exact_keys_of_repeated_ngrams():
     assert stats["ngram_counts"][index] == round(8 * np.log(9))
     assert _ngram_key("孤例") not in set(keys.tolist())
     assert _ngram_key("孤") in set(keys.tolist())
+    # 积分管 is always followed by 理: one follower (stored as round(8 ln(1 + followers)))
+    assert stats["ngram_followers"][index] == round(8 * np.log(2))
     assert stats["ngram_total"][0] == len(RUNNING_TEXT) + 2 + len("孤例") + 2
 
 
