@@ -345,10 +345,9 @@ def break_statistics(lines: list[str]) -> list[BreakStatistics]:
     queries = [_queries(left, right) for left, right in pairs]
     # Every distinct query once: the same line ends and starts recur on a page.
     distinct = list(dict.fromkeys(q for pair_queries in queries for q in pair_queries))
-    needed = {_PARAGRAPH}
-    for left, right in pairs:
-        needed.update((left[-1], right[0], left[-1] + right[0]))
-        needed.update((left[-1] + _PARAGRAPH, _PARAGRAPH + right[0]))
+    # The queries' n-grams include the pairs that the PMI features need: last character +
+    # first, last + paragraph end, paragraph start + first.
+    needed: set[str] = set()
     for context, char in distinct:
         needed.add(char)
         for n in range(1, min(len(context), NGRAM_ORDER - 1) + 1):
