@@ -7,13 +7,14 @@ Steps:
    ``scripts/eval_pages.py``, so the evaluation never sees an article the model was trained on);
 2. split it in two folds and generate pages with their line roles from each
    (``scripts/pagegen.py``, fixed seeds);
-3. count character n-grams in each fold (they tell a sentence that reads on across a break from
-   a paragraph that ends), and fit the hashed-feature linear-chain CRF
-   (``govnlp.pages.train_role_model``, needs ``pip install -e ".[train]"``), the features of each
-   fold's pages computed with the other fold's counts, so that they are as informative as on a
-   page of new articles;
-4. save its weights (float16) with the n-gram counts of all training articles (safetensors) into
-   the package.
+3. per fold, count character n-grams (they tell a sentence that reads on across a break from a
+   paragraph that ends) and train a break reader (``govnlp.pages.train_break_reader``) on other
+   pages of the fold's articles;
+4. fit the hashed-feature linear-chain CRF (``govnlp.pages.train_role_model``, needs
+   ``pip install -e ".[train]"``), the features of each fold's pages computed with the other
+   fold's counts and reader, so that they are as informative as on a page of new articles;
+5. save its weights (float16) with the n-gram counts of all training articles and a reader
+   trained on pages of all of them (safetensors) into the package.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from pathlib import Path
 from pagegen import DEFAULT_CORPUS, generate_pages, load_articles, split_articles
 from safetensors.numpy import save_file
 
-from govnlp.pages import MODEL_FILE, ngram_statistics, split_paragraphs, train_role_model
+from govnlp.pages import (
+    MODEL_FILE,
+    ngram_statistics,
+    split_paragraphs,
+    train_break_reader,
+    train_role_model,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,9 +42,21 @@ def _texts(articles: list[dict]) -> list[str]:
     return ["\n".join(article["paragraphs"]) for article in articles]
 
 
+def _pages_with_roles(articles: list[dict], n: int, seed: int) -> list[tuple[list[str], list[str]]]:
+    examples = []
+    for page in generate_pages(articles, n, seed=seed):
+        lines = [p.text for p in split_paragraphs(page.text)]
+        assert len(lines) == len(page.roles), (len(lines), len(page.roles))
+        examples.append((lines, page.roles))
+    return examples
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=8000)
+    parser.add_argument(
+        "--reader-pages", type=int, default=8000, help="pages per fold for each break reader"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--c2", type=float, default=3.0, help="L2 penalty of the CRF")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -51,25 +70,37 @@ def main(argv: list[str] | None = None) -> int:
     articles, _ = split_articles(load_articles(args.corpus))
     # 2. Pages with line roles, from each fold.
     fold_articles = [articles[0::2], articles[1::2]]
-    fold_pages = []
-    for k, fold in enumerate(fold_articles):
-        examples = []
-        for page in generate_pages(fold, args.pages // 2, seed=args.seed + k):
-            lines = [p.text for p in split_paragraphs(page.text)]
-            assert len(lines) == len(page.roles), (len(lines), len(page.roles))
-            examples.append((lines, page.roles))
-        fold_pages.append(examples)
-    # 3. Fit, each fold's pages with the other fold's n-gram counts.
+    fold_pages = [
+        _pages_with_roles(fold, args.pages // 2, seed=args.seed + k)
+        for k, fold in enumerate(fold_articles)
+    ]
+    # 3. Per fold: n-gram counts, and a break reader trained on other pages of its articles.
     start = time.perf_counter()
-    fold_statistics = [ngram_statistics(_texts(fold)) for fold in fold_articles]
-    folds = [(fold_pages[0], fold_statistics[1]), (fold_pages[1], fold_statistics[0])]
-    weights = train_role_model(folds, ngram_statistics(_texts(articles)), c2=args.c2)
+    fold_arrays = [
+        {
+            **ngram_statistics(_texts(fold)),
+            **train_break_reader(
+                _pages_with_roles(fold, args.reader_pages, seed=args.seed + 100 + k), seed=k
+            ),
+        }
+        for k, fold in enumerate(fold_articles)
+    ]
+    shipped = {
+        **ngram_statistics(_texts(articles)),
+        **train_break_reader(
+            _pages_with_roles(articles, 2 * args.reader_pages, seed=args.seed + 5), seed=2
+        ),
+    }
+    print(f"n-gram counts and break readers in {time.perf_counter() - start:.0f} s")
+    # 4. Fit, each fold's pages with the other fold's counts and reader.
+    folds = [(fold_pages[0], fold_arrays[1]), (fold_pages[1], fold_arrays[0])]
+    weights = train_role_model(folds, shipped, c2=args.c2)
     n_lines = sum(len(roles) for pages in fold_pages for _, roles in pages)
     print(
         f"trained on {args.pages // 2 * 2} pages / {n_lines} lines "
         f"from {len(articles)} articles in {time.perf_counter() - start:.0f} s"
     )
-    # 4. Save.
+    # 5. Save.
     save_file(weights, str(args.output))
     print(f"wrote {args.output} ({args.output.stat().st_size / 2**20:.1f} MB)")
     return 0

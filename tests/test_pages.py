@@ -273,6 +273,73 @@ def test_break_statistics_tell_a_word_split_from_a_paragraph_end():
         assert break_statistics(["纳入积分", "管理"])[0].ratio == 0.0
 
 
+def _reference_reading(arrays: dict[str, np.ndarray], left: str, right: str) -> float:
+    """The break reader written out position by position, to check the vectorised numpy one."""
+    from govnlp import pages
+
+    ids = {chr(c): i + 5 for i, c in enumerate(arrays["reader_chars"].tolist())}
+    (row,) = pages._encode_breaks([(left, right)], ids)
+    x = arrays["reader_embedding"][row].astype(np.float64)
+    for k, dilation in enumerate(pages._READ_DILATIONS):
+        weight, bias = arrays[f"reader_conv{k}_weight"], arrays[f"reader_conv{k}_bias"]
+        y = np.tile(bias.astype(np.float64), (len(x), 1))
+        for t in range(len(x)):
+            for tap in range(3):
+                source = t + (tap - 1) * dilation
+                if 0 <= source < len(x):
+                    y[t] += x[source] @ weight[tap]
+        y = np.maximum(y, 0.0)
+        x = y if k == 0 else x + y
+    at = pages._READ_LEFT + 1
+    pooled = np.concatenate([x[at], x[:at].max(axis=0), x[at + 1 :].max(axis=0)])
+    hidden = np.maximum(pooled @ arrays["reader_hidden_weight"] + arrays["reader_hidden_bias"], 0)
+    return float((hidden @ arrays["reader_output_weight"] + arrays["reader_output_bias"])[0])
+
+
+def test_break_reader_learns_column_breaks_and_reads_them_in_numpy():
+    from govnlp import pages
+
+    # Our own paragraphs, cut inside a sentence (join) or kept whole (a paragraph break).
+    paragraphs = [
+        "县里投资建设污水处理厂，日处理能力大幅提升。",
+        "村里把河道巡查纳入积分管理，引导村民参与护河。",
+        "学校配齐教师，学生课后服务实现全覆盖。",
+        "街道推出平安码应用，群众办事更方便。",
+    ]
+    examples = []
+    for shift in range(12):
+        lines, roles = [], []
+        for n, paragraph in enumerate(paragraphs):
+            cut = 3 + (shift + 5 * n) % (len(paragraph) - 6)
+            if (shift + n) % 2:
+                lines += [paragraph[:cut], paragraph[cut:]]
+                roles += ["body", "join"]
+            else:
+                lines.append(paragraph)
+                roles.append("body")
+        examples.append((lines, roles))
+    arrays = pages.train_break_reader(examples, seed=0, epochs=40)
+    assert arrays["reader_conv0_weight"].shape[0] == 3  # (taps, in, out)
+    with pages.using_role_model(arrays):
+        readings = pages.break_readings(["村里把河道巡查纳入积分", "管理，引导村民参与护河。"])
+        assert readings[0] > 0
+        # a paragraph that ends, then another that starts
+        ended = pages.break_readings(["学生课后服务实现全覆盖。", "街道推出平安码应用"])[0]
+        assert ended < readings[0]
+        # the CRF sees the reading, scaled, as a real-valued feature of both lines
+        first, second = pages.line_vectors(["村里把河道巡查纳入积分", "管理，引导村民参与护河。"])
+        scaled = min(4.0, float(readings[0]) / 4)
+        assert first[pages._bucket("y:read")] == second[pages._bucket("x:read")]
+        assert abs(second[pages._bucket("x:read")] - scaled) < 1e-6
+    pairs = [("县里投资建设污水处理", "厂，日处理能力"), ("学校配齐教师，", "街道推出平安码")]
+    with pages.using_role_model(arrays):
+        fast = pages.break_readings([pairs[0][0], pairs[0][1]])[0]
+    assert abs(fast - _reference_reading(arrays, *pairs[0])) < 1e-4
+    assert (
+        abs(pages._BreakReader(arrays)(pairs[1:])[0] - _reference_reading(arrays, *pairs[1])) < 1e-4
+    )
+
+
 def test_join_bias_saved_with_the_model_trades_joins_away():
     from safetensors.numpy import load_file
 
