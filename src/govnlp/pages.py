@@ -566,7 +566,15 @@ def train_break_reader(
         # torch's (out, in, taps) -> (taps, in, out)
         arrays[f"reader_conv{k}_weight"] = conv.weight.detach().numpy().transpose(2, 1, 0)
         arrays[f"reader_conv{k}_bias"] = conv.bias.detach().numpy()
-    return {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    arrays = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    # The numpy reader must read as the trained one did: a wrong axis order in the export above
+    # would still give numbers, just meaningless ones.
+    with torch.no_grad():
+        expected = model.eval()(x[:256]).numpy()
+    exported = _BreakReader(arrays)(pairs[:256])
+    if not np.allclose(exported, expected, atol=1e-3):
+        raise RuntimeError("the exported break reader disagrees with the trained one")
+    return arrays
 
 
 def _break_features(left: str, right: str, statistics: BreakStatistics, prefix: str) -> list[str]:
