@@ -383,3 +383,34 @@ def test_train_role_model_learns_the_roles_of_its_pages():
         assert pages.predict_roles(lines) == roles
     # back to the shipped model afterwards
     assert pages.predict_roles(["“智慧河长” 守护碧水", "张三 李四"]) == ["title", "byline"]
+
+
+def test_role_model_weighs_the_break_readings_for_every_role(monkeypatch):
+    import pytest
+
+    pytest.importorskip("pycrfsuite")
+    from govnlp import pages
+
+    page = [
+        ("县里新建污水处理厂", "title"),
+        ("张三 李四", "byline"),
+        ("今年以来，县里投资建设污水处理", "body"),
+        ("厂，日处理能力大幅提升。", "join"),
+        ("图为工人在调试设备。", "caption"),
+        ("王五 摄", "credit"),
+        ("乡村学校迎来新老师", "title"),
+        ("新学期开始，二十名青年教师来到山区学校任教。", "body"),
+    ]
+    lines, roles = [line for line, _ in page], [role for _, role in page]
+    # A reader that is sure of every break, and negative before every line but the join: by
+    # default CRFsuite drops a weighted attribute whose values sum below 0 over a role's lines.
+    readings = np.array([8.0 if role == "join" else -8.0 for role in roles[1:]])
+    monkeypatch.setattr(pages, "break_readings", lambda _: readings)
+    statistics = pages.ngram_statistics([RUNNING_TEXT])
+    weights = pages.train_role_model([([(lines, roles)] * 3, statistics)], statistics, c2=0.01)
+    coef = weights["coef"].astype(np.float32)
+    before = coef[:, pages._bucket("x:read")]
+    after = coef[:, pages._bucket("y:read")]
+    # every role is seen both after a break and before one on this page
+    assert np.all(before != 0)
+    assert np.all(after != 0)
