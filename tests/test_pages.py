@@ -354,24 +354,27 @@ def test_join_bias_saved_with_the_model_trades_joins_away():
         assert pages.predict_roles(lines) == ["body", "body"]
 
 
+# Our own page with every role, for training the role model in tests.
+ROLE_PAGE = [
+    ("县里新建污水处理厂", "title"),
+    ("张三 李四", "byline"),
+    ("今年以来，县里投资建设污水处理", "body"),
+    ("厂，日处理能力大幅提升。", "join"),
+    ("周边村民说，河水比以前清了。", "body"),
+    ("图为工人在调试设备。", "caption"),
+    ("王五 摄", "credit"),
+    ("乡村学校迎来新老师", "title"),
+    ("新学期开始，二十名青年教师来到山区学校任教。", "body"),
+]
+
+
 def test_train_role_model_learns_the_roles_of_its_pages():
     import pytest
 
     pytest.importorskip("pycrfsuite")
     from govnlp import pages
 
-    page = [
-        ("县里新建污水处理厂", "title"),
-        ("张三 李四", "byline"),
-        ("今年以来，县里投资建设污水处理", "body"),
-        ("厂，日处理能力大幅提升。", "join"),
-        ("周边村民说，河水比以前清了。", "body"),
-        ("图为工人在调试设备。", "caption"),
-        ("王五 摄", "credit"),
-        ("乡村学校迎来新老师", "title"),
-        ("新学期开始，二十名青年教师来到山区学校任教。", "body"),
-    ]
-    lines, roles = [line for line, _ in page], [role for _, role in page]
+    lines, roles = [line for line, _ in ROLE_PAGE], [role for _, role in ROLE_PAGE]
     statistics = pages.ngram_statistics([RUNNING_TEXT, "\n".join(lines)])
     # two folds, each with its own statistics, as scripts/train_pages.py does
     folds = [([(lines, roles)] * 3, statistics), ([(lines, roles)] * 2, statistics)]
@@ -391,17 +394,7 @@ def test_role_model_weighs_the_break_readings_for_every_role(monkeypatch):
     pytest.importorskip("pycrfsuite")
     from govnlp import pages
 
-    page = [
-        ("县里新建污水处理厂", "title"),
-        ("张三 李四", "byline"),
-        ("今年以来，县里投资建设污水处理", "body"),
-        ("厂，日处理能力大幅提升。", "join"),
-        ("图为工人在调试设备。", "caption"),
-        ("王五 摄", "credit"),
-        ("乡村学校迎来新老师", "title"),
-        ("新学期开始，二十名青年教师来到山区学校任教。", "body"),
-    ]
-    lines, roles = [line for line, _ in page], [role for _, role in page]
+    lines, roles = [line for line, _ in ROLE_PAGE], [role for _, role in ROLE_PAGE]
     # A reader that is sure of every break, and negative before every line but the join: by
     # default CRFsuite drops a weighted attribute whose values sum below 0 over a role's lines.
     readings = np.array([8.0 if role == "join" else -8.0 for role in roles[1:]])
