@@ -152,9 +152,9 @@ def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
     import numpy as np
     from sklearn.metrics import average_precision_score
 
-    from govnlp.metrics import multilabel_report
-    from govnlp.modeling import Tagger
-    from govnlp.training import load_examples
+    from govnlp.evaluation.metrics import multilabel_report
+    from govnlp.tagging import Tagger
+    from govnlp.tagging.data import load_examples
 
     tagger = Tagger.from_pretrained(model)
     naive = variant.startswith("naive")

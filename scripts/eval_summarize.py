@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from govnlp.summarize import get_summarizer
+from govnlp.summarizers import get_summarizer
 from govnlp.text import sentences as split
 
 DEFAULT_DEV = Path(__file__).resolve().parents[1].parent / "shared/data/summaries/dev.jsonl"

@@ -13,7 +13,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from govnlp.metrics import evaluate, markdown_report
+from govnlp.evaluation.evaluate import evaluate
+from govnlp.evaluation.report import markdown_report
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "themes"
 

@@ -46,8 +46,12 @@ def snapshot(n_articles: int, n_pages: int) -> dict:
     import govnlp
 
     result: dict = {
-        "tag_page": _tag([str(ROOT / "examples/page.txt"), "--pages", "--summary", "2", "--evidence"]),
-        "tag_articles": _tag([str(ROOT / "examples/articles.jsonl"), "--summary", "3", "--evidence"]),
+        "tag_page": _tag(
+            [str(ROOT / "examples/page.txt"), "--pages", "--summary", "2", "--evidence"]
+        ),
+        "tag_articles": _tag(
+            [str(ROOT / "examples/articles.jsonl"), "--summary", "3", "--evidence"]
+        ),
         "split_example_page": [
             item.to_dict()
             for item in govnlp.split_page((ROOT / "examples/page.txt").read_text(encoding="utf-8"))

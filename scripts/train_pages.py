@@ -1,6 +1,6 @@
 """Train the line-role model of ``govnlp.pages`` on generated page dumps.
 
-    python scripts/train_pages.py        # writes src/govnlp/page_model.safetensors
+    python scripts/train_pages.py        # writes src/govnlp/pages/page_model.safetensors
 
 Steps:
 1. load the corpus articles and keep the even-numbered half (the odd half is held out for
@@ -8,9 +8,9 @@ Steps:
 2. split it in two folds and generate pages with their line roles from each
    (``scripts/pagegen.py``, fixed seeds);
 3. per fold, count character n-grams (they tell a sentence that reads on across a break from a
-   paragraph that ends) and train a break reader (``govnlp.pages.train_break_reader``) on other
+   paragraph that ends) and train a break reader (``govnlp.pages.train.train_break_reader``) on other
    pages of the fold's articles;
-4. fit the hashed-feature linear-chain CRF (``govnlp.pages.train_role_model``, needs
+4. fit the hashed-feature linear-chain CRF (``govnlp.pages.train.train_role_model``, needs
    ``pip install -e ".[train]"``), the features of each fold's pages computed with the other
    fold's counts and reader, so that they are as informative as on a page of new articles;
 5. save its weights (float16) with the n-gram counts of all training articles and a reader
@@ -25,17 +25,11 @@ import time
 from pathlib import Path
 
 from pagegen import DEFAULT_CORPUS, generate_pages, load_articles, split_articles
-from safetensors.numpy import save_file
 
-from govnlp.pages import (
-    MODEL_FILE,
-    ngram_statistics,
-    split_paragraphs,
-    train_break_reader,
-    train_role_model,
-)
-
-ROOT = Path(__file__).resolve().parents[1]
+from govnlp.pages import PageModel, split_paragraphs
+from govnlp.pages.model import default_page_model_path
+from govnlp.pages.ngrams import NgramCounts, ngram_statistics
+from govnlp.pages.train import train_break_reader, train_role_model
 
 
 def _texts(articles: list[dict]) -> list[str]:
@@ -60,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--c2", type=float, default=3.0, help="L2 penalty of the CRF")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--output", type=Path, default=ROOT / "src" / "govnlp" / MODEL_FILE)
+    parser.add_argument("--output", type=Path, default=default_page_model_path())
     args = parser.parse_args(argv)
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -76,32 +70,32 @@ def main(argv: list[str] | None = None) -> int:
     ]
     # 3. Per fold: n-gram counts, and a break reader trained on other pages of its articles.
     start = time.perf_counter()
-    fold_arrays = [
-        {
-            **ngram_statistics(_texts(fold)),
-            **train_break_reader(
+    fold_features = [
+        PageModel(
+            ngrams=NgramCounts(ngram_statistics(_texts(fold))),
+            reader=train_break_reader(
                 _pages_with_roles(fold, args.reader_pages, seed=args.seed + 100 + k), seed=k
             ),
-        }
+        )
         for k, fold in enumerate(fold_articles)
     ]
-    shipped = {
-        **ngram_statistics(_texts(articles)),
-        **train_break_reader(
+    shipped = PageModel(
+        ngrams=NgramCounts(ngram_statistics(_texts(articles))),
+        reader=train_break_reader(
             _pages_with_roles(articles, 2 * args.reader_pages, seed=args.seed + 5), seed=2
         ),
-    }
+    )
     print(f"n-gram counts and break readers in {time.perf_counter() - start:.0f} s")
     # 4. Fit, each fold's pages with the other fold's counts and reader.
-    folds = [(fold_pages[0], fold_arrays[1]), (fold_pages[1], fold_arrays[0])]
-    weights = train_role_model(folds, shipped, c2=args.c2)
+    folds = [(fold_pages[0], fold_features[1]), (fold_pages[1], fold_features[0])]
+    model = train_role_model(folds, shipped, c2=args.c2)
     n_lines = sum(len(roles) for pages in fold_pages for _, roles in pages)
     print(
         f"trained on {args.pages // 2 * 2} pages / {n_lines} lines "
         f"from {len(articles)} articles in {time.perf_counter() - start:.0f} s"
     )
     # 5. Save.
-    save_file(weights, str(args.output))
+    model.save_pretrained(args.output)
     print(f"wrote {args.output} ({args.output.stat().st_size / 2**20:.1f} MB)")
     return 0
 

@@ -88,7 +88,7 @@ def tiny_tagger_dir(tiny_bert_dir, tmp_path_factory) -> Path:
     """A saved tagger over the tiny BERT with three labels and a random (seeded) head."""
     import torch
 
-    from govnlp.modeling import Tagger
+    from govnlp.tagging import Tagger
     from govnlp.taxonomy import Label
 
     torch.manual_seed(0)
@@ -102,7 +102,7 @@ def tiny_tagger_dir(tiny_bert_dir, tmp_path_factory) -> Path:
     )
     with torch.no_grad():
         tagger.model.classifier.weight.normal_(0, 1.0)
-    tagger.config["thresholds"] = [0.3, 0.3, 0.3]
+    tagger.config.thresholds = [0.3, 0.3, 0.3]
     path = tmp_path_factory.mktemp("tiny-tagger")
     tagger.save_pretrained(path)
     return path

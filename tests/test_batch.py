@@ -8,9 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from govnlp.analysis import analyze, analyze_page, tag_dataset
-from govnlp.batch import decode_bytes, read_records, tag_files
+from govnlp.analysis import AnalysisOptions, analyze, analyze_page
+from govnlp.batch import tag_files
 from govnlp.cli import main
+from govnlp.integrations.datasets import tag_dataset
+from govnlp.records import decode_bytes, read_records
+from govnlp.tagging import Tagger
+
+TAG_ONLY = AnalysisOptions(summary=0, evidence=False)
 
 ARTICLE = "县里新建了污水处理厂，河道水质明显好转。工业园区引进了三家企业。"
 PAGE = "治水见成效\n\n张三 李四\n\n县里新建了污水处理厂，河道水质明显好转。\n\n村民说，现在的河水清了。\n\n园区招商忙\n\n王五\n\n工业园区引进了三家企业。\n"
@@ -99,20 +104,19 @@ def test_resume_after_a_killed_run_gives_one_record_per_input(
 def test_same_input_same_output(tiny_tagger_dir, messy_inputs, tmp_path):
     d, jsonl = messy_inputs
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    tag_files([d, jsonl], output=a, model=tiny_tagger_dir, chunk_size=3)
-    tag_files([d, jsonl], output=b, model=tiny_tagger_dir, chunk_size=64)
+    tag_files([d, jsonl], a, model=tiny_tagger_dir, options=TAG_ONLY.replace(articles_per_chunk=3))
+    tag_files([d, jsonl], b, model=tiny_tagger_dir, options=TAG_ONLY.replace(articles_per_chunk=64))
     assert a.read_text("utf-8") == b.read_text("utf-8")
 
 
 def test_csv_output_round_trips_and_resumes(tiny_tagger_dir, messy_inputs, tmp_path):
     d, jsonl = messy_inputs
     out = tmp_path / "out.csv"
-    tag_files(
-        [d, jsonl], output=out, output_format="csv", model=tiny_tagger_dir, summary=2, evidence=True
-    )
+    options = AnalysisOptions(summary=2, evidence=True)
+    tag_files([d, jsonl], out, output_format="csv", model=tiny_tagger_dir, options=options)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     reference = tmp_path / "ref.jsonl"
-    tag_files([d, jsonl], output=reference, model=tiny_tagger_dir, summary=2, evidence=True)
+    tag_files([d, jsonl], reference, model=tiny_tagger_dir, options=options)
     records = [json.loads(line) for line in reference.read_text("utf-8").splitlines()]
     assert [r["id"] for r in rows] == [r["id"] for r in records]
     for row, record in zip(rows, records):
@@ -137,7 +141,8 @@ def test_summary_and_evidence(tiny_tagger_dir, tmp_path):
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    tag_files([path], output=out, model=tiny_tagger_dir, summary=1, evidence=True, threshold=0.0)
+    options = AnalysisOptions(summary=1, evidence=True, threshold=0.0)
+    tag_files([path], out, model=tiny_tagger_dir, options=options)
     record = json.loads(out.read_text("utf-8"))
     assert len(record["summary"]) == 1
     assert set(record["evidence"]) == {t["id"] for t in record["themes"]} and record["themes"]
@@ -164,7 +169,17 @@ def test_cli_tag_stdin_and_exit_codes(tiny_tagger_dir, tmp_path, monkeypatch, ca
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     assert main(["tag", str(empty), "--model", str(tiny_tagger_dir)]) == 1
-    assert main(["tag", str(tmp_path / "missing.txt"), "--model", str(tiny_tagger_dir)]) == 2
+    capsys.readouterr()
+    # a missing input is a record too, and the rest of the batch goes on
+    good = tmp_path / "good.txt"
+    good.write_text(ARTICLE, encoding="utf-8")
+    missing = str(tmp_path / "missing.txt")
+    assert main(["tag", str(good), missing, "--model", str(tiny_tagger_dir)]) == 0
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert [(r["id"], r["status"]) for r in records] == [(str(good), "ok"), (missing, "not_found")]
+    assert "no such file or directory" in records[1]["error"]
+    assert main(["tag", missing, "--model", str(tiny_tagger_dir)]) == 1
 
 
 def test_analyze_and_analyze_page(tiny_tagger_dir):
@@ -182,8 +197,6 @@ def test_analyze_and_analyze_page(tiny_tagger_dir):
 def test_tag_dataset(tiny_tagger_dir):
     from datasets import Dataset
 
-    from govnlp.modeling import Tagger
-
     ds = Dataset.from_dict({"text": [ARTICLE, "", "工业园区。"], "title": ["治水", None, "园区"]})
     tagged = tag_dataset(ds, tiny_tagger_dir, batch_size=2)
     tagger = Tagger.from_pretrained(tiny_tagger_dir)
@@ -195,8 +208,6 @@ def test_tag_dataset(tiny_tagger_dir):
 
 
 def test_very_long_article_is_windowed_not_truncated(tiny_bert_dir, tmp_path):
-    from govnlp.modeling import Tagger
-
     tagger = Tagger.from_base_model(tiny_bert_dir, max_length=128, stride=120, frozen_layers=1)
     text = "县里新建了污水处理厂，河道水质明显好转。" * 15_000  # 300k characters
     n_windows = len(tagger.article_windows(text))
@@ -211,8 +222,6 @@ def test_very_long_article_is_windowed_not_truncated(tiny_bert_dir, tmp_path):
 
 
 def test_an_article_that_breaks_the_model_fails_alone(tiny_tagger_dir, tmp_path, monkeypatch):
-    from govnlp.modeling import Tagger
-
     tagger = Tagger.from_pretrained(tiny_tagger_dir)
     real_logits = tagger.logits
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from govnlp.modeling import Tagger, default_model_path
+from govnlp.tagging.tagger import Tagger, default_model_path
 
 
 @pytest.fixture(scope="module")

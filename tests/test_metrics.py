@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.extra.numpy import arrays
 
-from govnlp.metrics import fit_temperature, multilabel_report, tune_thresholds
+from govnlp.evaluation.metrics import multilabel_report
+from govnlp.tagging.calibration import fit_temperature, tune_thresholds
 
 
 def test_report_counts_no_theme_as_its_own_class():

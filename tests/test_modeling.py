@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from govnlp.encoders import load_encoder, windows
-from govnlp.modeling import Tagger, Theme, pool_windows
+from govnlp.tagging import Tagger, Theme
+from govnlp.tagging.windows import pool_windows
 from govnlp.taxonomy import Label
 
 LABELS = [
@@ -86,15 +87,15 @@ def test_predict_proba_shape_order_and_batching_invariance(tagger):
     assert ((proba >= 0) & (proba <= 1)).all()
     one_by_one = np.concatenate([tagger.predict_proba([t]) for t in texts])
     np.testing.assert_allclose(proba, one_by_one, atol=1e-5)
-    streamed = tagger.predict_proba(iter(texts), batch_size=1)
+    streamed = tagger.predict_proba(iter(texts), windows_per_batch=1)
     np.testing.assert_allclose(proba, streamed, atol=1e-5)
 
 
 def test_predict_uses_thresholds_top_k_and_allows_no_theme(tagger):
     proba = tagger.predict_proba([BODY])[0]
-    tagger.config["thresholds"] = [1.0, 1.0, 1.0]
+    tagger.config.thresholds = [1.0, 1.0, 1.0]
     assert tagger(BODY) == []  # "no theme" is an answer
-    tagger.config["thresholds"] = [0.0, 0.0, 0.0]
+    tagger.config.thresholds = [0.0, 0.0, 0.0]
     themes = tagger(BODY)
     assert [t.score for t in themes] == [round(p, 4) for p in sorted(proba, reverse=True)]
     assert all(isinstance(t, Theme) for t in themes)
@@ -118,8 +119,8 @@ def test_pooling():
 
 
 def test_save_and_load_round_trip(tagger, tmp_path):
-    tagger.config["thresholds"] = [0.3, 0.5, 0.7]
-    tagger.config["temperature"] = 1.5
+    tagger.config.thresholds = [0.3, 0.5, 0.7]
+    tagger.config.temperature = 1.5
     before = tagger.predict_proba([BODY, "短文本。"])
     tagger.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
@@ -191,7 +192,7 @@ def test_int8_and_bf16_paths_stay_close_to_float32(tiny_tagger_dir):
 def test_fast_path_drops_the_window_overlap(tiny_tagger_dir):
     tagger = Tagger.from_pretrained(tiny_tagger_dir)
     fast = Tagger.from_pretrained(tiny_tagger_dir).optimize_for_cpu(bf16=False)
-    assert fast.stride == fast.config["max_length"]  # coverage: test_windows_cover_every_token
+    assert fast.stride == fast.config.max_length  # coverage: test_windows_cover_every_token
     assert len(fast.article_windows(BODY * 8, "标题")) < len(
         tagger.article_windows(BODY * 8, "标题")
     )

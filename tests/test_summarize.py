@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from govnlp.cli import main
-from govnlp.summarize import (
+from govnlp.summarizers import (
     HybridSummarizer,
     LeadSummarizer,
     TextRankSummarizer,
@@ -14,8 +14,8 @@ from govnlp.summarize import (
     select,
     summarize,
 )
-from govnlp.summarize.embedding import EmbeddingSummarizer
-from govnlp.summarize.textrank import char_tfidf, pagerank
+from govnlp.summarizers.embedding import EmbeddingSummarizer
+from govnlp.summarizers.textrank import char_tfidf, pagerank
 
 # Our own short article.
 ARTICLE = (
@@ -136,10 +136,16 @@ def test_cli_summarize_jsonl_keeps_fields_and_reports_bad_records(tmp_path, caps
     out = tmp_path / "out.jsonl"
     assert main(["summarize", str(source), "--k", "2", "--output", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in rows] == ["a1", 2, "a3"]
+    # the same ids, statuses and error texts as govnlp tag
+    assert [(r["id"], r["status"]) for r in rows] == [
+        ("a1", "ok"),
+        (f"{source}:2", "bad_json"),
+        ("a3", "missing_field"),
+    ]
     assert rows[0]["source"] == "县融媒" and len(rows[0]["summary"]) == 2
     assert "not JSON" in rows[1]["error"] and rows[1]["summary"] == []
-    assert "no text field" in rows[2]["error"]
+    assert "no 'text' field" in rows[2]["error"]
+    assert "3 records: bad_json 1, missing_field 1, ok 1" in capsys.readouterr().err
 
 
 def test_cli_summarize_directory_and_csv(tmp_path, capsys):
@@ -156,5 +162,29 @@ def test_cli_summarize_directory_and_csv(tmp_path, capsys):
 
 
 def test_cli_summarize_missing_input(tmp_path, capsys):
-    assert main(["summarize", str(tmp_path / "nope.txt")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert main(["summarize", str(tmp_path / "nope.txt")]) == 1
+    row = json.loads(capsys.readouterr().out)
+    assert row["status"] == "not_found" and "no such file" in row["error"]
+
+
+def test_cli_summarize_reads_gbk_stdin_and_ndjson(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(ARTICLE.encode("gb18030"))
+    records = tmp_path / "in.ndjson"
+    records.write_text(json.dumps({"id": "n1", "text": ARTICLE}) + "\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ARTICLE.encode("utf-8"))))
+    empty = tmp_path / "empty.txt"
+    empty.write_text(" ", encoding="utf-8")
+    args = [str(gbk), str(records), "-", str(empty), "--k", "1", "--method", "lead"]
+    assert main(["summarize", *args]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    first = "县政府今天召开数字政府建设推进会。"
+    assert [(r["id"], r["summary"]) for r in rows[:3]] == [
+        (str(gbk), [first]),
+        ("n1", [first]),
+        ("stdin", [first]),
+    ]
+    assert rows[3]["status"] == "empty" and rows[3]["error"] == "no text"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govnlp.text import normalize, sentence_spans, sentences, split_sentences
+from govnlp.text import sentence_spans, sentences, split_sentences
 
 # Text drawn from the characters that matter: CJK, both punctuation widths, quotes, titles,
 # ellipses, digits, Latin letters and whitespace.
@@ -37,12 +37,6 @@ def test_split_any_unicode(text):
     spans = sentence_spans(text)
     assert all(a < b for a, b in spans)
     assert all(spans[i][1] == spans[i + 1][0] for i in range(len(spans) - 1))
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=200))
-def test_normalize_keeps_length(text):
-    assert len(normalize(text)) == len(text)
 
 
 @settings(max_examples=200, deadline=None)
@@ -105,13 +99,6 @@ def test_long_run_does_not_split_latin_words():
     pieces = split_sentences(text, max_chars=256)
     assert "".join(pieces) == text
     assert any(p.endswith("中") for p in pieces), pieces
-
-
-def test_normalize_mixed_punctuation():
-    assert normalize("我们,一起(出发)!") == "我们，一起（出发）！"
-    assert normalize("比分1:1,增长3,000人") == "比分1:1，增长3,000人"
-    assert normalize("GDP(2019)") == "GDP(2019)"
-    assert normalize("ＧＤＰ２０２０\u3000年") == "GDP2020 年"
 
 
 def test_max_chars_validation():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from govnlp.cli import main
-from govnlp.metrics import evaluate
-from govnlp.modeling import Tagger
-from govnlp.training import TrainingConfig, load_examples, split_validation, train
+from govnlp.evaluation.evaluate import evaluate
+from govnlp.tagging import Tagger, TrainingConfig, train
+from govnlp.tagging.data import load_examples, split_validation
 
 LABELS_CSV = "id,name_zh\nenvironment,生态环境\neconomy,经济发展\nhealth,医疗卫生\n"
 ARTICLES = [

@@ -1,5 +1,11 @@
 """govnlp: theme tagging and extractive summaries for Chinese local-government news.
 
+The public API; each name's module follows the pipeline: :mod:`govnlp.pages` (raw pages),
+:mod:`govnlp.text` (sentences), :mod:`govnlp.encoders` (base models, windows),
+:mod:`govnlp.tagging` (the tagger), :mod:`govnlp.summarizers`, :mod:`govnlp.analysis`,
+:mod:`govnlp.records` and :mod:`govnlp.batch`; :mod:`govnlp.evaluation` beside tagging and
+:mod:`govnlp.integrations` for other engines.
+
 >>> import govnlp
 >>> govnlp.split_sentences("他说：“好。”我们走吧。")
 ['他说：“好。”', '我们走吧。']
@@ -7,71 +13,56 @@
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-from . import encoders, pages, taxonomy, text
-from .encoders import DEFAULT_BASE_MODEL, build_default_encoder, load_encoder
 from .pages import PageItem, split_page
+from .summarizers import Summary, summarize
+from .taxonomy import Label, load_labels
+from .text import sentences, split_sentences
 
-# ``govnlp.summarize`` is the function; its methods live in the ``govnlp.summarize`` package
-# (``from govnlp.summarize import TextRankSummarizer`` still works through the import system).
-from .summarize import Summary, get_summarizer, summarize
-from .taxonomy import Label, LabelsError, load_labels
-from .text import normalize, sentences, split_sentences
-
-# The model-side names import torch; load them on first use so `govnlp split-page` stays quick.
+# The model side imports torch: loaded on first use, so that `govnlp split-page` starts quickly.
 _LAZY = {
-    "Tagger": "modeling",
-    "Theme": "modeling",
-    "TrainingConfig": "training",
-    "train": "training",
-    "evaluate": "metrics",
-    "TfidfBaseline": "baseline",
+    "Tagger": "tagging.tagger",
+    "Theme": "tagging.tagger",
+    "TrainingConfig": "tagging.trainer",
+    "train": "tagging.trainer",
+    "evaluate": "evaluation.evaluate",
+    "load_encoder": "encoders",
     "Analysis": "analysis",
+    "AnalysisOptions": "analysis",
     "analyze": "analysis",
     "analyze_page": "analysis",
-    "tag_dataset": "analysis",
     "tag_files": "batch",
 }
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'govnlp' has no attribute {name!r}")
 
 
 __all__ = [
-    "DEFAULT_BASE_MODEL",
     "Analysis",
+    "AnalysisOptions",
     "Label",
-    "LabelsError",
     "PageItem",
     "Summary",
     "Tagger",
-    "TfidfBaseline",
     "Theme",
     "TrainingConfig",
     "__version__",
     "analyze",
     "analyze_page",
-    "build_default_encoder",
-    "encoders",
     "evaluate",
-    "get_summarizer",
     "load_encoder",
     "load_labels",
-    "normalize",
-    "pages",
     "sentences",
     "split_page",
     "split_sentences",
     "summarize",
-    "tag_dataset",
     "tag_files",
-    "taxonomy",
-    "text",
     "train",
 ]

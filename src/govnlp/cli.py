@@ -1,7 +1,10 @@
-"""The ``govnlp`` command line: one console script, argparse subcommands.
+"""The ``govnlp`` command line: one console script, argparse subcommands over the Python API.
 
 Every subcommand is a function ``_cmd_NAME(args) -> int``; :func:`main` takes ``argv`` so tests
-call it directly.
+call it directly. Commands that read articles read them through :mod:`govnlp.records` (text
+files, directories, JSONL, CSV, stdin; UTF-8 or GB18030) and never stop at a bad input: it gets
+its status, and a closing line on stderr counts the records per status. The exit code is 0 when
+at least one record was processed, 1 when none was, 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -10,30 +13,42 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 from . import __version__
+from .records import Fields, read_records
 
 __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
 
 
-def _read_text_file(path: Path) -> str:
-    """Read a text file as UTF-8, falling back to GB18030 (common for Chinese users)."""
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
+def _fields(args: argparse.Namespace) -> Fields:
+    return Fields(text=args.text_field, title=args.title_field, id=args.id_field)
+
+
+def _close(command: str, counts: Counter) -> int:
+    """Print the count of records per status to stderr; the exit code."""
+    detail = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+    print(f"govnlp {command}: {sum(counts.values())} records: {detail or 'none'}", file=sys.stderr)
+    return 0 if counts.get("ok", 0) else 1
+
+
+def _quiet_transformers(verbose: bool) -> None:
+    """No weight-loading bars or load reports from transformers unless ``-v``."""
+    if verbose:
+        return
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
 
 
 def _cmd_build_encoder(args: argparse.Namespace) -> int:
     from .encoders import build_default_encoder
 
-    path = build_default_encoder(args.cache_dir, prune=not args.full_vocab)
-    print(path)
+    print(build_default_encoder(args.cache_dir, prune=not args.full_vocab))
     return 0
 
 
@@ -48,105 +63,130 @@ def _cmd_labels(args: argparse.Namespace) -> int:
 def _cmd_sentences(args: argparse.Namespace) -> int:
     from .text import sentences
 
-    for path in args.files:
-        text = sys.stdin.read() if path == "-" else _read_text_file(Path(path))
-        for sentence in sentences(text, semicolon=args.semicolon):
+    counts: Counter = Counter()
+    for record in read_records(args.inputs, _fields(args)):
+        counts[record.status] += 1
+        if record.status != "ok":
+            print(
+                f"govnlp sentences: {record.id}: {record.status}: {record.error}", file=sys.stderr
+            )
+            continue
+        for sentence in sentences(record.text, semicolon=args.semicolon):
             print(sentence)
-    return 0
+    return _close("sentences", counts)
 
 
 def _cmd_split_page(args: argparse.Namespace) -> int:
     from .pages import split_page
 
-    all_items = []
-    for path in args.files:
-        text = sys.stdin.read() if path == "-" else _read_text_file(Path(path))
-        items = [item.to_dict() for item in split_page(text)]
-        if args.format == "jsonl":
-            for item in items:
-                print(json.dumps({"file": path, **item}, ensure_ascii=False))
-        elif args.format == "text":
-            for item in items:
-                print(
-                    f"[{item['kind']}] {item['title']}"
-                    + (f" / {item['byline']}" if item["byline"] else "")
-                )
-                for paragraph in item["paragraphs"]:
-                    print(f"    {paragraph}")
-                print()
-        else:
-            all_items.extend(
-                items if len(args.files) == 1 else [{"file": path, **i} for i in items]
+    counts: Counter = Counter()
+    rows = []
+    for record in read_records(args.inputs, _fields(args)):
+        counts[record.status] += 1
+        if record.status != "ok":
+            rows.append({"id": record.id, "status": record.status, "error": record.error})
+            continue
+        for number, item in enumerate(split_page(record.text), start=1):
+            rows.append(
+                {"id": f"{record.id}#{number}", "status": "ok", "error": "", **item.to_dict()}
             )
     if args.format == "json":
-        print(json.dumps(all_items, ensure_ascii=False, indent=2))
-    return 0
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif args.format == "jsonl":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(_page_item_text(row))
+    return _close("split-page", counts)
+
+
+def _page_item_text(row: dict) -> str:
+    """One row of ``split-page --format text``: the kind, title and byline, then the paragraphs."""
+    if row["status"] != "ok":
+        return f"[{row['status']}] {row['id']}: {row['error']}\n"
+    head = f"[{row['kind']}] {row['title']}" + (f" / {row['byline']}" if row["byline"] else "")
+    return "\n".join([head, *(f"    {paragraph}" for paragraph in row["paragraphs"]), ""])
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
-    from .summarize import summarize_files
+    from .batch import summarize_files
 
-    return summarize_files(
-        args.input,
+    if args.method == "embedding":
+        _quiet_transformers(args.verbose)
+    counts = summarize_files(
+        args.inputs,
+        args.output,
         k=args.k,
         max_chars=args.max_chars,
         method=args.method,
-        output=args.output,
-        text_field=args.text_field,
-        title_field=args.title_field,
-        id_field=args.id_field,
+        fields=_fields(args),
+        resume=args.resume,
     )
+    return _close("summarize", counts)
+
+
+def _cmd_tag(args: argparse.Namespace) -> int:
+    from .analysis import AnalysisOptions
+    from .batch import tag_files
+    from .tagging.tagger import load_tagger
+
+    _quiet_transformers(args.verbose)
+    options = AnalysisOptions(
+        threshold=args.threshold,
+        top_k=args.top_k,
+        summary=args.summary,
+        evidence=args.evidence,
+        windows_per_batch=args.windows_per_batch,
+    )
+    counts = tag_files(
+        args.inputs,
+        args.output,
+        model=load_tagger(args.model, quantize=args.quantize),
+        options=options,
+        fields=_fields(args),
+        output_format=args.format,
+        pages=args.pages,
+        resume=args.resume,
+        progress=True if args.progress else None,
+    )
+    return _close("tag", counts)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import fields
+    from pathlib import Path
 
-    from .training import TrainingConfig, train
+    from .tagging.trainer import TrainingConfig, train
 
+    _quiet_transformers(args.verbose)
     values = json.loads(Path(args.config).read_text(encoding="utf-8")) if args.config else {}
     for field in fields(TrainingConfig):
         value = getattr(args, field.name, None)
         if value is not None:
             values[field.name] = value
-    config = TrainingConfig.from_dict(values)
-    train(args.train_file, config, args.output)
+    train(args.train_files, TrainingConfig.from_dict(values), args.output)
     print(args.output)
     return 0
 
 
-def _cmd_tag(args: argparse.Namespace) -> int:
-    from .batch import tag_files
-
-    counts = tag_files(
-        args.inputs,
-        output=args.output,
-        output_format=args.format,
-        model=args.model,
-        threshold=args.threshold,
-        top_k=args.top_k,
-        summary=args.summary,
-        evidence=args.evidence,
-        pages=args.pages,
-        text_field=args.text_field,
-        title_field=args.title_field,
-        id_field=args.id_field,
-        batch_size=args.batch_size,
-        resume=args.resume,
-        progress=True if args.progress else None,
-        quantize=args.quantize,
-    )
-    total = sum(counts.values())
-    detail = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-    print(f"govnlp tag: {total} records: {detail or 'none'}", file=sys.stderr)
-    return 0 if counts.get("ok", 0) else 1
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .metrics import evaluate, markdown_report
+    from .evaluation.evaluate import evaluate
+    from .evaluation.report import markdown_report
 
+    _quiet_transformers(args.verbose)
     results = evaluate(args.model, args.dev_file, args.train_file, args.output)
     print(markdown_report(results), end="")
     return 0
+
+
+def _add_fields(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--text-field", default="text", help="text field of JSONL/CSV records")
+    parser.add_argument("--title-field", default="title", help="title field of JSONL/CSV records")
+    parser.add_argument("--id-field", default="id", help="id field of JSONL/CSV records")
+
+
+INPUTS_HELP = "text files, directories of .txt, JSONL/.ndjson, CSV, or - for stdin"
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -155,28 +195,31 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Theme tagging and extractive summaries for Chinese local-government news.",
     )
     parser.add_argument("--version", action="version", version=f"govnlp {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress, and third-party load reports"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("split-page", help="split raw newspaper page dumps into articles")
-    p.add_argument("files", nargs="+", help="text files (UTF-8 or GB18030), or - for stdin")
+    p = sub.add_parser("split-page", help="split raw newspaper page dumps into items")
+    p.add_argument("inputs", nargs="+", help=INPUTS_HELP)
     p.add_argument("--format", choices=["json", "jsonl", "text"], default="json")
+    _add_fields(p)
     p.set_defaults(func=_cmd_split_page)
 
     p = sub.add_parser("summarize", help="extractive summaries of articles")
-    p.add_argument("input", help="a text file, a directory of .txt files, or a JSONL/CSV file")
+    p.add_argument("inputs", nargs="+", help=INPUTS_HELP)
     p.add_argument("--k", type=float, default=3, help="sentences (>=1) or a ratio (0<k<1)")
     p.add_argument("--max-chars", type=int, default=None, help="cap on summary length")
-    p.add_argument("--method", default="auto", help="auto, lead, textrank, embedding, …")
+    p.add_argument("--method", default="auto", help="auto, lead, textrank, hybrid, embedding")
     p.add_argument("--output", default=None, help="JSONL output file (default: stdout)")
-    p.add_argument("--text-field", default="text")
-    p.add_argument("--title-field", default="title")
-    p.add_argument("--id-field", default="id")
+    p.add_argument("--resume", action="store_true", help="skip ids already in --output")
+    _add_fields(p)
     p.set_defaults(func=_cmd_summarize)
 
-    p = sub.add_parser("sentences", help="print the sentences of text files, one per line")
-    p.add_argument("files", nargs="+", help="text files, or - for stdin")
+    p = sub.add_parser("sentences", help="print the sentences of texts, one per line")
+    p.add_argument("inputs", nargs="+", help=INPUTS_HELP)
     p.add_argument("--semicolon", action="store_true", help="also split at ；")
+    _add_fields(p)
     p.set_defaults(func=_cmd_sentences)
 
     p = sub.add_parser("labels", help="list the theme labels")
@@ -184,7 +227,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_labels)
 
     p = sub.add_parser("tag", help="tag (and summarise) articles in bulk; one record per input")
-    p.add_argument("inputs", nargs="+", help="text files, directories of .txt, JSONL, CSV, or -")
+    p.add_argument("inputs", nargs="+", help=INPUTS_HELP)
     p.add_argument("--output", default=None, help="output file (default: stdout)")
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--model", default=None, help="tagger directory (default: the built-in model)")
@@ -194,23 +237,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--evidence", action="store_true", help="add the best supporting sentence per theme"
     )
-    p.add_argument("--pages", action="store_true", help="text files are page dumps: tag each item")
-    p.add_argument("--text-field", default="text")
-    p.add_argument("--title-field", default="title")
-    p.add_argument("--id-field", default="id")
-    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    p.add_argument("--pages", action="store_true", help="texts are page dumps: tag each item")
+    _add_fields(p)
+    p.add_argument("--windows-per-batch", type=int, default=32, help="windows per forward pass")
     p.add_argument("--resume", action="store_true", help="skip ids already in --output")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a terminal")
     p.add_argument(
-        "--quantize",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="int8 dynamic quantisation of the model (default: as measured, see README)",
+        "--quantize", action="store_true", help="int8 dynamic quantisation (slower than bf16)"
     )
     p.set_defaults(func=_cmd_tag)
 
     p = sub.add_parser("train", help="fine-tune a theme tagger on labelled articles")
-    p.add_argument("train_file", help="JSONL or CSV with id, title, text and labels fields")
+    p.add_argument("train_files", nargs="+", help="JSONL or CSV with title, text and labels")
     p.add_argument("--output", required=True, help="directory for the trained model")
     p.add_argument("--config", default=None, help="JSON file of TrainingConfig values")
     p.add_argument(
@@ -224,7 +262,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frozen-layers", dest="frozen_layers", type=int, default=None)
     p.add_argument("--max-length", dest="max_length", type=int, default=None)
     p.add_argument("--stride", type=int, default=None)
-    p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="articles/step")
     p.add_argument("--learning-rate", dest="learning_rate", type=float, default=None)
     p.add_argument("--validation-fraction", dest="validation_fraction", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
@@ -272,6 +310,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (FileNotFoundError, IsADirectoryError, ValueError) as exc:
+    except (FileNotFoundError, IsADirectoryError, ValueError, ImportError) as exc:
         print(f"govnlp {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["COLUMNS", "Label", "LabelsError", "default_labels_path", "load_labels"]
+__all__ = [
+    "COLUMNS",
+    "Label",
+    "LabelsError",
+    "default_labels_path",
+    "load_labels",
+    "write_labels",
+]
 
 COLUMNS = ("id", "name_zh", "name_en", "group", "description", "keywords", "cap_major")
 _REQUIRED = ("id", "name_zh")
@@ -127,3 +135,30 @@ def load_labels(path: str | Path | None = None) -> list[Label]:
     if not labels:
         raise LabelsError(f"{source}: no labels")
     return labels
+
+
+def write_labels(labels: Sequence[Label], path: str | Path) -> Path:
+    """Write labels as a CSV with the columns of :data:`COLUMNS` (what :func:`load_labels` reads).
+
+    >>> import tempfile, os
+    >>> path = write_labels(load_labels(), os.path.join(tempfile.mkdtemp(), "labels.csv"))
+    >>> load_labels(path) == load_labels()
+    True
+    """
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for label in labels:
+            writer.writerow(
+                [
+                    label.id,
+                    label.name_zh,
+                    label.name_en,
+                    label.group,
+                    label.description,
+                    ";".join(label.keywords),
+                    ";".join(str(code) for code in label.cap_major),
+                ]
+            )
+    return path

@@ -1,12 +1,8 @@
-"""Chinese text normalisation and sentence splitting.
+"""Chinese sentence splitting.
 
-Two promises hold for every input string ``t``:
-
-* :func:`normalize` maps characters one to one, so ``len(normalize(t)) == len(t)`` and character
-  offsets stay valid;
-* :func:`split_sentences` never loses or invents a character: ``"".join(split_sentences(t)) == t``.
-  Whitespace (spaces, newlines) stays attached to the sentence before it; use
-  :func:`sentences` for stripped, non-empty sentences.
+:func:`split_sentences` never loses or invents a character: ``"".join(split_sentences(t)) == t``
+for every string ``t``. Whitespace (spaces, newlines) stays attached to the sentence before it;
+use :func:`sentences` for stripped, non-empty sentences.
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ import re
 
 __all__ = [
     "DEFAULT_MAX_CHARS",
-    "is_cjk",
-    "normalize",
     "sentence_spans",
     "sentences",
     "split_sentences",
@@ -24,16 +18,6 @@ __all__ = [
 
 DEFAULT_MAX_CHARS = 256
 
-# ASCII punctuation that a Chinese page uses in place of its full-width form.
-_ASCII_TO_FULL = {
-    ",": "，",
-    ";": "；",
-    "?": "？",
-    "!": "！",
-    "(": "（",
-    ")": "）",
-    ":": "：",
-}
 _HARD_ENDS = set("。！？!?")
 _ELLIPSIS = set("…")
 _CLOSERS = set("”’」』）)】〕》〉\"'")
@@ -41,63 +25,6 @@ _SOFT_BREAKS = set("，、：；,;:")
 # A 《…》 (or 〈…〉) title longer than this is treated as an unbalanced bracket, not a title.
 _MAX_TITLE = 60
 _TITLE_RE = re.compile(rf"《[^《》\n]{{0,{_MAX_TITLE}}}》|〈[^〈〉\n]{{0,{_MAX_TITLE}}}〉")
-
-
-def is_cjk(char: str) -> bool:
-    """True for a CJK ideograph (basic block, extension A, compatibility ideographs).
-
-    >>> is_cjk("中"), is_cjk("a")
-    (True, False)
-    """
-    code = ord(char)
-    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
-
-
-def _is_cjk_or_fullwidth_punct(char: str) -> bool:
-    code = ord(char)
-    return is_cjk(char) or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFF65 or char in "“”‘’…—"
-
-
-def normalize(text: str) -> str:
-    """Normalise a Chinese page without moving any character.
-
-    * ASCII ``, ; ? ! ( ) :`` next to a Chinese character or full-width punctuation become their
-      full-width forms (``，；？！（）：``); between Latin letters and digits they stay ASCII, so
-      ``1:1``, ``3,000`` and ``GDP(2019)`` keep their meaning;
-    * full-width Latin letters and digits (``ＧＤＰ２０２０``) become ASCII;
-    * the ideographic space and no-break space become an ordinary space.
-
-    The mapping is one character to one character: offsets into the result are offsets into the
-    input.
-
-    >>> normalize("我们,一起(出发)!比分1:1,增长3.5%")
-    '我们，一起（出发）！比分1:1，增长3.5%'
-    """
-    chars = list(text)
-    n = len(chars)
-    for i, char in enumerate(chars):
-        code = ord(char)
-        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
-            chars[i] = chr(code - 0xFEE0)
-        elif char in ("\u3000", "\u00a0"):
-            chars[i] = " "
-    # Two passes, so a run such as "(出发)!" converts as a whole: each pass sees the last one's
-    # full-width neighbours.
-    for _ in range(2):
-        for i, char in enumerate(chars):
-            full = _ASCII_TO_FULL.get(char)
-            if full is None:
-                continue
-            before = chars[i - 1] if i > 0 else ""
-            after = chars[i + 1] if i + 1 < n else ""
-            # A colon or comma between two digits is a ratio, time or thousands separator.
-            if char in ",:" and before.isdigit() and after.isdigit():
-                continue
-            if (before and _is_cjk_or_fullwidth_punct(before)) or (
-                after and _is_cjk_or_fullwidth_punct(after)
-            ):
-                chars[i] = full
-    return "".join(chars)
 
 
 def _protected(text: str) -> bytearray:

