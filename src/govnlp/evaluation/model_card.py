@@ -46,7 +46,9 @@ def write_model_card(
     card = template.substitute(
         name=model_dir.name,
         n_labels=len(config.labels),
-        default_note=", or with no argument: it is govnlp's built-in model" if default else "",
+        default_note="; it is govnlp's built-in model: `from_pretrained()` with no argument loads it"
+        if default
+        else "",
         base_model=config.base_model,
         trained_layers=config.num_hidden_layers - config.frozen_layers,
         frozen_layers=config.frozen_layers,

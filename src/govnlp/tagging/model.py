@@ -8,12 +8,14 @@ head gives one logit per theme. Pooling over windows is the tagger's job (:mod:`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
 
-__all__ = ["TaggerModel", "pad_windows"]
+__all__ = ["TaggerModel", "cpu_has_bf16", "pad_windows"]
 
 
 class TaggerModel(nn.Module):
@@ -95,3 +97,13 @@ def pad_windows(batch: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tens
         input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
         attention_mask[row, : len(ids)] = 1
     return input_ids, attention_mask
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether this CPU runs bfloat16 natively (Linux: the avx512_bf16 or amx_bf16 flag)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

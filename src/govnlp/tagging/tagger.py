@@ -1,16 +1,12 @@
 """The theme tagger: windows in, calibrated theme scores and decisions out.
 
-A :class:`Tagger` holds the network (:class:`~govnlp.tagging.model.TaggerModel`), its tokenizer,
-the labels, its :class:`~govnlp.tagging.config.TaggerConfig` and, optionally, the lexical model it
-mixes in. Prediction runs in three steps, each in one place: windows of every article are scored
-in length-sorted batches (:meth:`Tagger.article_window_logits`); the article's logit for a theme
-is the maximum over its windows (a theme is present if any part of the article is about it);
-probabilities are ``sigmoid(logit / temperature)`` mixed with the lexical model's
-(:meth:`Tagger.probabilities`), and per-theme thresholds decide (:meth:`Tagger.decide`).
-
-Saved models follow Hugging Face conventions: ``config.json``, ``model.safetensors`` holding only
-the weights that training changed (top encoder layers and head; the frozen rest comes from the
-base model), the lexical model's own files, and the labels file copied alongside.
+Prediction runs in three steps, each in one place: the windows of many articles are scored in
+length-sorted batches (:meth:`Tagger.article_window_logits`); an article's logit for a theme is
+the maximum over its windows (a theme is present if any part of the article is about it);
+``sigmoid(logit / temperature)`` is mixed with the lexical model's probabilities
+(:meth:`Tagger.probabilities`) and per-theme thresholds decide (:meth:`Tagger.decide`). Saved
+models follow Hugging Face conventions (``config.json``, ``model.safetensors`` with only the
+weights training changed, the lexical model's own files, ``labels.csv``).
 """
 
 from __future__ import annotations
@@ -30,10 +26,10 @@ from ..taxonomy import Label, load_labels, write_labels
 from .calibration import apply_thresholds, mix, sigmoid
 from .config import TaggerConfig
 from .lexical import LexicalModel, lexical_documents
-from .model import TaggerModel, pad_windows
+from .model import TaggerModel, cpu_has_bf16, pad_windows
 from .windows import article_chunks, pool_windows
 
-__all__ = ["Tagger", "Theme", "cpu_has_bf16", "default_model_path", "load_tagger"]
+__all__ = ["Tagger", "Theme", "default_model_path", "load_tagger"]
 
 logger = logging.getLogger(__name__)
 
@@ -436,13 +432,3 @@ def load_tagger(model: Tagger | str | Path | None = None, *, quantize: bool = Fa
         return model
     path = str(Path(model).resolve()) if model is not None else None
     return _shared_tagger(path, quantize)
-
-
-@functools.lru_cache(maxsize=1)
-def cpu_has_bf16() -> bool:
-    """Whether this CPU runs bfloat16 natively (Linux: the avx512_bf16 or amx_bf16 flag)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
