@@ -158,6 +158,10 @@ def test_pages_mode_tags_each_item(tiny_tagger_dir, tmp_path):
     assert [r["title"] for r in records] == ["治水见成效", "园区招商忙"]
     assert records[0]["byline"] == "张三 李四"
     assert [r["id"] for r in records] == [f"{path}#1", f"{path}#2"]
+    # JSONL records are articles, not page dumps, even with pages=True
+    jsonl = tmp_path / "records.jsonl"
+    jsonl.write_text(json.dumps({"id": "r1", "text": PAGE}, ensure_ascii=False) + "\n", "utf-8")
+    assert [(r.id, r.kind) for r in read_records([jsonl], pages=True)] == [("r1", "")]
 
 
 def test_cli_tag_stdin_and_exit_codes(tiny_tagger_dir, tmp_path, monkeypatch, capsys):

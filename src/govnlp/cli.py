@@ -80,23 +80,23 @@ def _cmd_split_page(args: argparse.Namespace) -> int:
     from .pages import split_page
 
     counts: Counter = Counter()
-    rows = []
-    for record in read_records(args.inputs, _fields(args)):
-        counts[record.status] += 1
-        if record.status != "ok":
-            rows.append({"id": record.id, "status": record.status, "error": record.error})
-            continue
-        for number, item in enumerate(split_page(record.text), start=1):
-            rows.append(
-                {"id": f"{record.id}#{number}", "status": "ok", "error": "", **item.to_dict()}
-            )
-    if args.format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+
+    def rows():
+        for record in read_records(args.inputs, _fields(args)):
+            counts[record.status] += 1
+            if record.status != "ok":
+                yield {"id": record.id, "status": record.status, "error": record.error}
+                continue
+            for number, item in enumerate(split_page(record.text), start=1):
+                yield {"id": f"{record.id}#{number}", "status": "ok", "error": "", **item.to_dict()}
+
+    if args.format == "json":  # one JSON array; the other formats stream record by record
+        print(json.dumps(list(rows()), ensure_ascii=False, indent=2))
     elif args.format == "jsonl":
-        for row in rows:
+        for row in rows():
             print(json.dumps(row, ensure_ascii=False))
     else:
-        for row in rows:
+        for row in rows():
             print(_page_item_text(row))
     return _close("split-page", counts)
 

@@ -143,23 +143,19 @@ def _structured_records(
         )
 
 
-def _page_records(record: Record) -> Iterator[Record]:
+def _page_records(name: str, text: str) -> Iterator[Record]:
+    """One record per item of a page dump (a text with at least one non-blank line)."""
     from .pages import split_page
 
-    items = split_page(record.text or "")
-    if not items:
-        yield Record(record.id, record.text, status="empty", error="no text")
-    for number, item in enumerate(items, start=1):
+    for number, item in enumerate(split_page(text), start=1):
         yield Record(
-            f"{record.id}#{number}",
-            item.text,
-            item.title or None,
-            byline=item.byline,
-            kind=item.kind,
+            f"{name}#{number}", item.text, item.title or None, byline=item.byline, kind=item.kind
         )
 
 
-def _file_records(name: str, raw: bytes, kind: str | None, fields: Fields) -> Iterator[Record]:
+def _file_records(
+    name: str, raw: bytes, kind: str | None, fields: Fields, pages: bool
+) -> Iterator[Record]:
     text, status, error = decode_bytes(raw)
     if text is None:
         yield Record(name, status=status, error=f"{name}: {error}")
@@ -167,6 +163,8 @@ def _file_records(name: str, raw: bytes, kind: str | None, fields: Fields) -> It
         yield from _structured_records(name, _jsonl_rows(text), fields)
     elif kind == "csv":
         yield from _structured_records(name, _csv_rows(text), fields)
+    elif pages and text.strip():
+        yield from _page_records(name, text)
     else:
         yield _text_record(name, text)
 
@@ -176,11 +174,11 @@ def _kind(path: Path) -> str | None:
     return "jsonl" if suffix in JSONL_SUFFIXES else "csv" if suffix in CSV_SUFFIXES else None
 
 
-def _records_of(given: str | Path, fields: Fields) -> Iterator[Record]:
+def _records_of(given: str | Path, fields: Fields, pages: bool) -> Iterator[Record]:
     if str(given) == "-":
         raw = sys.stdin.buffer.read()
         kind = "jsonl" if raw.lstrip()[:1] == b"{" else None
-        yield from _file_records("stdin", raw, kind, fields)
+        yield from _file_records("stdin", raw, kind, fields, pages)
         return
     path = Path(given)
     if not path.exists():
@@ -194,7 +192,7 @@ def _records_of(given: str | Path, fields: Fields) -> Iterator[Record]:
         except OSError as exc:
             yield Record(name, status="read_error", error=f"{name}: {exc.strerror or exc}")
             continue
-        yield from _file_records(name, raw, _kind(file), fields)
+        yield from _file_records(name, raw, _kind(file), fields, pages)
 
 
 def read_records(
@@ -203,18 +201,15 @@ def read_records(
     """Records from text files, directories (``*.txt``, recursively), JSONL, CSV or ``-`` (stdin).
 
     Stdin holds JSONL when its first non-blank character is ``{``, otherwise one text. With
-    ``pages=True`` each text is a page dump and yields one record per item (:func:`split_page`).
+    ``pages=True`` each text file (not a JSONL/CSV record) is a page dump and yields one record
+    per item (:func:`split_page`).
 
     >>> [(r.id, r.status) for r in read_records(["no/such/file.txt"])]
     [('no/such/file.txt', 'not_found')]
     """
     fields = fields or Fields()
     for given in inputs:
-        for record in _records_of(given, fields):
-            if pages and record.status == "ok":
-                yield from _page_records(record)
-            else:
-                yield record
+        yield from _records_of(given, fields, pages)
 
 
 class RecordWriter:
