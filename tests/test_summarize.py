@@ -8,14 +8,18 @@ import pytest
 from govnlp.cli import main
 from govnlp.summarizers import (
     HybridSummarizer,
+    Layout,
     LeadSummarizer,
+    LearnedSummarizer,
     TextRankSummarizer,
     get_summarizer,
     select,
+    split_units,
     summarize,
 )
-from govnlp.summarizers.embedding import EmbeddingSummarizer
+from govnlp.summarizers.features import TitleLexicon, feature_names, unit_features
 from govnlp.summarizers.textrank import char_tfidf, pagerank
+from govnlp.summarizers.training import cross_validated_summarizers, fit_learned, oracle
 
 # Our own short article.
 ARTICLE = (
@@ -25,7 +29,7 @@ ARTICLE = (
     "县数据局负责推进部门之间的数据共享，让群众少跑腿。"
     "推进会还通报了上半年的政务服务满意度调查结果。"
 )
-METHODS = ["lead", "textrank", "hybrid"]
+METHODS = ["lead", "textrank", "hybrid", "learned"]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -108,18 +112,122 @@ def test_select_budget_skips_long_sentences():
 def test_unknown_method():
     with pytest.raises(ValueError, match="unknown summary method"):
         get_summarizer("magic")
-    assert isinstance(get_summarizer("auto"), HybridSummarizer)
+    with pytest.raises(ValueError, match="unknown summary unit"):
+        summarize(ARTICLE, unit="word")
+    assert isinstance(get_summarizer("auto"), LearnedSummarizer)
     assert isinstance(get_summarizer("lead"), LeadSummarizer)
 
 
-def test_embedding_summarizer_on_tiny_bert(tiny_bert_dir):
-    summarizer = EmbeddingSummarizer(base_model=str(tiny_bert_dir))
-    summary = summarizer(["县政府开会。", "会议部署改革。", "改革让群众满意。"], k=2, title="改革")
-    assert len(summary.sentences) == 2
+def test_select_mmr_skips_a_duplicate_and_accepts_sparse_vectors():
+    sentences = ["县里推进改革。", "县里推进改革。", "天气晴。"]
+    vectors = char_tfidf(sentences)
+    scores = np.array([0.9, 0.9, 0.5])
+    assert select(sentences, scores, 2, None) == [0, 1]
+    assert select(sentences, scores, 2, None, vectors, 0.5) == [0, 2]
+    assert select(sentences, scores, 2, None, vectors.toarray(), 0.5) == [0, 2]
+
+
+def test_split_units_keeps_every_character_of_each_paragraph():
+    text = "今年以来，全县新建学校12所，改造校舍3万平方米。他说：“好。”\n\n天气晴，气温适宜。"
+    for unit in ("sentence", "clause"):
+        units, layout = split_units(text, unit)
+        assert "".join(units) == text.replace("\n", "")
+        assert len(layout.paragraphs) == len(layout.sentences) == len(units)
+        assert layout.paragraphs[-1] == 1
+    clauses, layout = split_units(text, "clause")
+    assert clauses[:2] == ["今年以来，全县新建学校12所，", "改造校舍3万平方米。"]
+    assert layout.sentences[:3] == (0, 0, 1)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_clause_summaries_are_verbatim_in_order_and_within_budget(method):
+    text = (
+        ARTICLE + "\n" + "全县新建学校12所，改造校舍3万平方米，新增学位5000个，群众满意度明显提升。"
+    )
+    summary = summarize(text, k=100, max_chars=40, method=method, unit="clause", title="推进会")
+    assert summary.sentences and sum(map(len, summary.sentences)) <= 40
     assert summary.indices == sorted(summary.indices)
-    assert summarizer([], k=2).sentences == []
-    budget = summarizer(["县政府开会。", "会议部署改革。"], k=2, max_chars=7)
-    assert sum(len(s) for s in budget.sentences) <= 7
+    positions = [text.index(piece) for piece in summary.sentences]
+    assert positions == sorted(positions)
+
+
+def _articles():
+    # Our own short articles; the reference repeats the sentence about the news.
+    bodies = [
+        ("县里推进数字政府改革", "本报记者报道。县里推进数字政府改革，群众少跑腿。天气晴。会议结束。",
+         "县里推进数字政府改革群众少跑腿"),
+        ("乡村学校新建校舍", "记者日前获悉。全县新建乡村学校校舍20所。当天有雨。工作人员表示满意。",
+         "全县新建乡村学校校舍20所"),
+        ("河道治理见效", "本报讯。县里治理河道，水质明显好转。天气炎热。会议还通报其他事项。",
+         "县里治理河道水质明显好转"),
+    ]  # fmt: skip
+    return [{"title": t, "text": b, "summary": s} for t, b, s in bodies] * 3
+
+
+def test_oracle_picks_the_sentence_closest_to_the_reference():
+    units = ["本报记者报道。", "县里推进数字政府改革，群众少跑腿。", "天气晴。"]
+    assert oracle(units, "县里推进数字政府改革群众少跑腿", max_units=3) == [1]
+    assert oracle(units, "县里推进数字政府改革", max_chars=5) == []
+
+
+def test_learned_summarizer_trains_saves_and_loads(tmp_path):
+    lexicon = TitleLexicon.build([(a["title"], a["text"]) for a in _articles()], min_count=1)
+    model = fit_learned(_articles(), lexicon)
+    article = _articles()[0]
+    before = summarize(article["text"], k=1, method=model, title=article["title"])
+    assert before.sentences == ["县里推进数字政府改革，群众少跑腿。"]
+    model.save_pretrained(tmp_path)
+    loaded = LearnedSummarizer.from_pretrained(tmp_path)
+    after = summarize(article["text"], k=1, method=loaded, title=article["title"])
+    assert after.indices == before.indices
+    assert after.scores == pytest.approx(before.scores, abs=1e-6)
+    clause = summarize(article["text"], k=1, method=loaded.for_unit("clause"), unit="clause")
+    assert clause.sentences[0] in article["text"]
+
+
+def test_learned_summarizer_refuses_a_model_with_other_features(tmp_path):
+    model = fit_learned(_articles(), TitleLexicon({}, -4.0), units=("sentence",))
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["feature_names"]["sentence"] = config["feature_names"]["sentence"][:-1]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="other sentence features"):
+        LearnedSummarizer.from_pretrained(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        LearnedSummarizer.from_pretrained(tmp_path / "missing")
+    with pytest.raises(ValueError, match="no 'clause' scorer"):
+        model.for_unit("clause")
+
+
+def test_fit_learned_needs_text():
+    with pytest.raises(ValueError, match="no article with text"):
+        fit_learned([{"title": "", "text": " ", "summary": "x"}], TitleLexicon({}, -4.0))
+
+
+def test_cross_validation_never_scores_an_article_with_its_own_model():
+    articles = _articles()
+    models = cross_validated_summarizers(
+        articles, TitleLexicon({}, -4.0), folds=3, units=("sentence",)
+    )
+    assert len(models) == len(articles) and len({id(m) for m in models}) == 3
+    fold_sizes = sorted(models.count(m) for m in {id(m): m for m in models}.values())
+    assert fold_sizes == [3, 3, 3]
+
+
+def test_learned_does_not_repeat_the_title():
+    text = "实施更加积极的财政政策。\n今年赤字率拟按4%左右安排。\n统筹资金，优化支出结构。"
+    summary = summarize(text, k=1, method="learned", title="实施更加积极的财政政策")
+    assert summary.sentences != ["实施更加积极的财政政策。"]
+
+
+def test_unit_features_have_one_named_column_each():
+    for unit in ("sentence", "clause"):
+        units, layout = split_units(ARTICLE, unit)
+        features = unit_features(units, layout, "推进会", TitleLexicon({}, -4.0), unit)
+        assert features.shape == (len(units), len(feature_names(unit)))
+        assert np.isfinite(features).all()
+    one = unit_features(["只有一句"], Layout.flat(1), None, TitleLexicon({}, -4.0))
+    assert np.isfinite(one).all()
 
 
 def test_cli_summarize_jsonl_keeps_fields_and_reports_bad_records(tmp_path, capsys):

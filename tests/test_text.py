@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govnlp.text import sentence_spans, sentences, split_sentences
+from govnlp.text import clauses, paragraph_sentences, sentence_spans, sentences, split_sentences
 
 # Text drawn from the characters that matter: CJK, both punctuation widths, quotes, titles,
 # ellipses, digits, Latin letters and whitespace.
@@ -104,3 +104,37 @@ def test_long_run_does_not_split_latin_words():
 def test_max_chars_validation():
     with pytest.raises(ValueError):
         split_sentences("abc", max_chars=1)
+
+
+@given(chinese_text, st.integers(min_value=0, max_value=12))
+def test_clauses_lose_and_invent_nothing(text, min_chars):
+    for sentence in sentences(text):
+        pieces = clauses(sentence, min_chars=min_chars)
+        assert "".join(pieces) == sentence
+        assert all(pieces)
+        # Every clause but the last ends at a clause mark.
+        assert all(piece[-1] in "，；：,;:" for piece in pieces[:-1])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("其中，全县新建学校12所。", ["其中，全县新建学校12所。"]),
+        ("《关于推进改革，促进发展的意见》印发，各地要抓好落实。",
+         ["《关于推进改革，促进发展的意见》印发，", "各地要抓好落实。"]),
+        ("他说：“要办好教育，办好医疗。”会后，代表们分组讨论。",
+         ["他说：“要办好教育，办好医疗。”会后，", "代表们分组讨论。"]),
+        ("会议强调，要坚持人民至上；要守住安全底线。", ["会议强调，要坚持人民至上；", "要守住安全底线。"]),
+    ],
+)  # fmt: skip
+def test_clauses_keep_titles_quotes_and_short_openers_whole(sentence, expected):
+    assert clauses(sentence) == expected
+
+
+def test_paragraph_sentences_keeps_paragraphs_apart():
+    text = "第一段第一句。第一段第二句。\n   \n第二段。\r\n第三段"
+    assert paragraph_sentences(text) == [
+        ["第一段第一句。", "第一段第二句。"],
+        ["第二段。"],
+        ["第三段"],
+    ]

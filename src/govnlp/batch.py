@@ -173,6 +173,7 @@ def summarize_files(
     k: float = 3,
     max_chars: int | None = None,
     method: str = "auto",
+    unit: str = "sentence",
     fields: Fields | None = None,
     resume: bool = False,
 ) -> Counter:
@@ -190,7 +191,7 @@ def summarize_files(
     >>> summarize_files(["examples/articles.jsonl"], out, k=1)
     Counter({'ok': 2, 'empty': 1})
     """
-    summarizer = get_summarizer(method)
+    summarizer = get_summarizer(method, unit)
     fields = fields or Fields()
     counts: Counter = Counter()
     with RecordWriter(output, resume=resume) as writer:
@@ -202,7 +203,12 @@ def summarize_files(
             if record.status == "ok":
                 try:
                     summary = summarize(
-                        record.text, k, max_chars=max_chars, method=summarizer, title=record.title
+                        record.text,
+                        k,
+                        max_chars=max_chars,
+                        method=summarizer,
+                        title=record.title,
+                        unit=unit,
                     )
                     out["summary"] = summary.sentences
                 except Exception as exc:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .records import Fields, read_records
+from .summarizers import METHODS, UNITS
 
 __all__ = ["main"]
 
@@ -112,14 +113,13 @@ def _page_item_text(row: dict) -> str:
 def _cmd_summarize(args: argparse.Namespace) -> int:
     from .batch import summarize_files
 
-    if args.method == "embedding":
-        _quiet_transformers(args.verbose)
     counts = summarize_files(
         args.inputs,
         args.output,
         k=args.k,
         max_chars=args.max_chars,
         method=args.method,
+        unit=args.unit,
         fields=_fields(args),
         resume=args.resume,
     )
@@ -208,9 +208,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summarize", help="extractive summaries of articles")
     p.add_argument("inputs", nargs="+", help=INPUTS_HELP)
-    p.add_argument("--k", type=float, default=3, help="sentences (>=1) or a ratio (0<k<1)")
+    p.add_argument("--k", type=float, default=3, help="units (>=1) or a ratio (0<k<1)")
     p.add_argument("--max-chars", type=int, default=None, help="cap on summary length")
-    p.add_argument("--method", default="auto", help="auto, lead, textrank, hybrid, embedding")
+    p.add_argument("--method", default="auto", choices=["auto", *METHODS])
+    p.add_argument(
+        "--unit", default="sentence", choices=UNITS, help="extract sentences or clauses (，；：)"
+    )
     p.add_argument("--output", default=None, help="JSONL output file (default: stdout)")
     p.add_argument("--resume", action="store_true", help="skip ids already in --output")
     _add_fields(p)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Summarizer
+from .base import Layout, Summarizer
 from .textrank import centrality, char_tfidf
 
 
@@ -44,7 +44,9 @@ class HybridSummarizer(Summarizer):
         self.centrality_weight = centrality_weight
         self.title_weight = title_weight
 
-    def score(self, sentences: list[str], title: str | None = None) -> np.ndarray:
+    def score(
+        self, sentences: list[str], title: str | None = None, layout: Layout | None = None
+    ) -> np.ndarray:
         n = len(sentences)
         position = 1.0 / (1.0 + np.arange(n, dtype=float))
         if n == 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Summarizer
+from .base import Layout, Summarizer
 
 
 class LeadSummarizer(Summarizer):
@@ -16,6 +16,8 @@ class LeadSummarizer(Summarizer):
 
     name = "lead"
 
-    def score(self, sentences: list[str], title: str | None = None) -> np.ndarray:
+    def score(
+        self, sentences: list[str], title: str | None = None, layout: Layout | None = None
+    ) -> np.ndarray:
         n = len(sentences)
         return 1.0 - np.arange(n, dtype=float) / max(n, 1)

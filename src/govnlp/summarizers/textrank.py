@@ -8,11 +8,12 @@ fast and has no dictionary to go stale.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
 
-from .base import Summarizer
+from .base import Layout, Summarizer
 
 _PUNCT = "，。！？、；：“”‘’（）《》「」【】…—,.!?;:()\"' \n\t"
 _DELETE = str.maketrans("", "", _PUNCT)
@@ -35,7 +36,7 @@ def char_tfidf(sentences: list[str], title: str | None = None) -> sparse.csr_mat
     indptr, indices, counts = [0], [], []
     for doc in docs:
         grams = Counter(doc)
-        grams.update(doc[i : i + 2] for i in range(len(doc) - 1))
+        grams.update([a + b for a, b in pairwise(doc)])
         for gram, count in grams.items():
             indices.append(vocab.setdefault(gram, len(vocab)))
             counts.append(count)
@@ -99,7 +100,9 @@ class TextRankSummarizer(Summarizer):
 
     name = "textrank"
 
-    def score(self, sentences: list[str], title: str | None = None) -> np.ndarray:
+    def score(
+        self, sentences: list[str], title: str | None = None, layout: Layout | None = None
+    ) -> np.ndarray:
         if len(sentences) == 1:
             return np.ones(1)
         return centrality(char_tfidf(sentences))
