@@ -93,8 +93,8 @@ def select(
     ``max_chars``, sentences are taken best first while the summary stays within the budget
     (whole sentences only; one that does not fit is skipped, a shorter later one may still fit).
     With ``vectors`` (L2-normalised rows, dense or sparse) and ``redundancy > 0``, the pick is
-    maximal marginal relevance (Carbonell & Goldstein, SIGIR 1998): each candidate's score is lowered by
-    ``redundancy`` times its highest cosine similarity to a sentence already chosen.
+    maximal marginal relevance (Carbonell & Goldstein, SIGIR 1998): each candidate's score is
+    lowered by ``redundancy`` times its highest cosine similarity to a sentence already chosen.
 
     >>> select(["a。", "bb。", "c。"], np.array([0.1, 0.9, 0.5]), 2, None)
     [1, 2]
