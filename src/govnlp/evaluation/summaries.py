@@ -10,21 +10,20 @@ with a character tokenizer), so no word segmenter decides the score. Needs ``gov
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["bootstrap_interval", "rouge_scores"]
+from ..summarizers.features import content_chars
 
-_DROP = re.compile(r"[\s\W_]+", flags=re.UNICODE)
+__all__ = ["bootstrap_interval", "rouge_scores"]
 
 
 class _CharTokenizer:
     """Characters, with punctuation and whitespace removed."""
 
     def tokenize(self, text: str) -> list[str]:
-        return list(_DROP.sub("", text))
+        return list(content_chars(text))
 
 
 def rouge_scores(references: Sequence[str], summaries: Sequence[str]) -> np.ndarray:
