@@ -36,7 +36,8 @@ class AnalysisOptions:
         top_k: At most this many themes per article (default: the model's ``max_labels``).
         summary: Summary sentences (``0``: no summary; ``0 < k < 1``: a ratio of them).
         evidence: For each theme, the sentence that most supports it.
-        windows_per_batch: Token windows per forward pass of the encoder.
+        windows_per_batch: Token windows per forward pass of the encoder (``None``: 32 on a
+            CPU, 256 on a GPU).
         articles_per_chunk: Articles scored together (and, in batch tagging, written together).
 
     >>> AnalysisOptions(summary=0).evidence
@@ -47,7 +48,7 @@ class AnalysisOptions:
     top_k: int | None = None
     summary: float = 3
     evidence: bool = True
-    windows_per_batch: int = 32
+    windows_per_batch: int | None = None
     articles_per_chunk: int = 64
 
     def replace(self, **changes) -> AnalysisOptions:

@@ -128,8 +128,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 def _cmd_tag(args: argparse.Namespace) -> int:
     from .analysis import AnalysisOptions
-    from .batch import tag_files
-    from .tagging.tagger import load_tagger
+    from .batch import LocalEngine, tag_files
 
     _quiet_transformers(args.verbose)
     options = AnalysisOptions(
@@ -139,16 +138,27 @@ def _cmd_tag(args: argparse.Namespace) -> int:
         evidence=args.evidence,
         windows_per_batch=args.windows_per_batch,
     )
+    if args.engine == "ray":
+        from .integrations.ray import RayEngine
+
+        engine = RayEngine(
+            workers=args.workers, num_gpus=1 if args.device == "cuda" else 0, quantize=args.quantize
+        )
+    else:
+        engine = LocalEngine(device=args.device, quantize=args.quantize)
+    keep = [args.date_field, *(name for name in args.keep_fields.split(",") if name)]
     counts = tag_files(
         args.inputs,
         args.output,
-        model=load_tagger(args.model, quantize=args.quantize),
+        model=args.model,
         options=options,
         fields=_fields(args),
+        keep_fields=keep,
         output_format=args.format,
         pages=args.pages,
         resume=args.resume,
         progress=True if args.progress else None,
+        engine=engine,
     )
     return _close("tag", counts)
 
@@ -242,7 +252,28 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--pages", action="store_true", help="texts are page dumps: tag each item")
     _add_fields(p)
-    p.add_argument("--windows-per-batch", type=int, default=32, help="windows per forward pass")
+    p.add_argument(
+        "--date-field", default="date", help="input field copied to the output (for govnlp report)"
+    )
+    p.add_argument(
+        "--keep-fields", default="", metavar="A,B", help="more input fields to copy to the output"
+    )
+    p.add_argument(
+        "--windows-per-batch",
+        type=int,
+        default=None,
+        help="windows per forward pass (32 CPU, 256 GPU)",
+    )
+    p.add_argument(
+        "--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N"
+    )
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: tag with Ray Data actors (a local Ray, or the cluster at RAY_ADDRESS)",
+    )
+    p.add_argument("--workers", type=int, default=2, help="Ray actors (with --engine ray)")
     p.add_argument("--resume", action="store_true", help="skip ids already in --output")
     p.add_argument("--progress", action="store_true", help="progress bar even when not a terminal")
     p.add_argument(

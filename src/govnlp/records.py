@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import sys
 from collections import Counter
@@ -27,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Fields", "Record", "RecordWriter", "decode_bytes", "read_records"]
+__all__ = ["Fields", "Record", "RecordWriter", "chunked", "decode_bytes", "read_records"]
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 CSV_SUFFIXES = {".csv"}
@@ -66,6 +67,17 @@ class Record:
     fields: dict = field(default_factory=dict)
     byline: str = ""
     kind: str = ""
+
+
+def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """Lists of at most ``size`` records, consumed lazily (``itertools.batched`` of Python 3.12).
+
+    >>> [len(chunk) for chunk in chunked(Record(str(i)) for i in range(5)), 2)]
+    [2, 2, 1]
+    """
+    iterator = iter(records)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def decode_bytes(raw: bytes) -> tuple[str | None, str, str]:

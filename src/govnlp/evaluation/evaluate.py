@@ -24,7 +24,7 @@ def evaluate(
     train_file: str | Path | None = None,
     output_dir: str | Path | None = None,
     *,
-    windows_per_batch: int = 32,
+    windows_per_batch: int | None = None,
 ) -> dict:
     """Score a saved tagger on a labelled file, next to the TF-IDF baseline of the same run.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-__all__ = ["TaggerModel", "cpu_has_bf16", "pad_windows"]
+__all__ = ["TaggerModel", "cpu_has_bf16", "pad_windows", "resolve_device"]
 
 
 class TaggerModel(nn.Module):
@@ -107,3 +107,23 @@ def cpu_has_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """The torch device that ``device`` names: ``"auto"`` (or ``None``) is CUDA when available.
+
+    Raises:
+        ValueError: A CUDA device is named but this torch has no usable CUDA device.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {str(device)!r}: torch {torch.__version__} sees no CUDA device "
+            "(install a CUDA build of torch, or use --device cpu / auto)"
+        )
+    return resolved

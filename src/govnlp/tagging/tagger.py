@@ -26,7 +26,7 @@ from ..taxonomy import Label, load_labels, write_labels
 from .calibration import apply_thresholds, mix, sigmoid
 from .config import TaggerConfig
 from .lexical import LexicalModel, lexical_documents
-from .model import TaggerModel, cpu_has_bf16, pad_windows
+from .model import TaggerModel, cpu_has_bf16, pad_windows, resolve_device
 from .windows import article_chunks, pool_windows
 
 __all__ = ["Tagger", "Theme", "default_model_path", "load_tagger"]
@@ -142,13 +142,16 @@ class Tagger:
         return cls.from_config(config, labels)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None) -> Tagger:
+    def from_pretrained(
+        cls, path: str | Path | None = None, *, device: str | torch.device | None = None
+    ) -> Tagger:
         """Load a saved tagger; ``None`` loads the built-in default model.
 
         Each call builds a new tagger; :func:`load_tagger` shares one per process.
 
         Args:
             path: A directory written by :meth:`save_pretrained`.
+            device: Where to run (see :meth:`to`); ``None`` leaves it on the CPU in float32.
 
         Raises:
             FileNotFoundError: No ``config.json`` in ``path``.
@@ -178,7 +181,7 @@ class Tagger:
         tagger.model.eval()
         if config.lexical_weight is not None:
             tagger.lexical = LexicalModel.from_pretrained(directory)
-        return tagger
+        return tagger if device is None else tagger.to(device)
 
     def save_pretrained(self, path: str | Path, *, dtype: torch.dtype = torch.float32) -> Path:
         """Write ``config.json``, ``model.safetensors`` (trained weights only), ``labels.csv``
@@ -211,6 +214,33 @@ class Tagger:
     def thresholds(self) -> np.ndarray:
         return np.asarray(self.config.thresholds, dtype=np.float64)
 
+    @property
+    def device(self) -> torch.device:
+        """The device the encoder runs on."""
+        return next(self.model.encoder.parameters()).device
+
+    def to(self, device: str | torch.device = "auto", *, half: bool | None = None) -> Tagger:
+        """Run on ``device`` (``"auto"``: CUDA when available); returns ``self``.
+
+        Args:
+            device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a ``torch.device``.
+            half: float16 encoder weights; the pooling and head stay float32, as with bf16 on
+                the CPU. ``None`` = on CUDA only (on a CPU, :meth:`optimize_for_cpu` chooses
+                bf16 or int8 instead).
+
+        Raises:
+            ValueError: CUDA is named but not available.
+
+        >>> Tagger.from_pretrained().to("cpu").device
+        device(type='cpu')
+        """
+        device = resolve_device(device)
+        half = device.type == "cuda" if half is None else half
+        self.model.to(device)
+        self.model.encoder.to(torch.float16 if half else torch.float32)
+        self.bf16 = False
+        return self
+
     def optimize_for_cpu(
         self, *, quantize: bool = False, bf16: bool | None = None, overlap: bool = False
     ) -> Tagger:
@@ -231,6 +261,7 @@ class Tagger:
         >>> tagger.stride == tagger.config.max_length
         True
         """
+        self.model.to("cpu")
         if quantize:
             import warnings
 
@@ -258,9 +289,15 @@ class Tagger:
         )
 
     def window_logits(
-        self, batch_windows: Sequence[Sequence[int]], windows_per_batch: int = 32
+        self, batch_windows: Sequence[Sequence[int]], windows_per_batch: int | None = None
     ) -> np.ndarray:
-        """Logits of many windows, batched by length (short windows are not padded to long ones)."""
+        """Logits of many windows, batched by length (short windows are not padded to long ones).
+
+        ``windows_per_batch`` defaults to 32 on a CPU and 256 on a GPU, which needs wide
+        batches to be busy.
+        """
+        device = self.device
+        windows_per_batch = windows_per_batch or (32 if device.type == "cpu" else 256)
         order = sorted(range(len(batch_windows)), key=lambda i: len(batch_windows[i]))
         out = np.zeros((len(batch_windows), len(self.labels)), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
@@ -268,7 +305,8 @@ class Tagger:
             for begin in range(0, len(order), windows_per_batch):
                 rows = order[begin : begin + windows_per_batch]
                 input_ids, attention_mask = pad_windows([batch_windows[i] for i in rows], pad_id)
-                out[rows] = self.model(input_ids, attention_mask).float().numpy()
+                logits = self.model(input_ids.to(device), attention_mask.to(device))
+                out[rows] = logits.float().cpu().numpy()
         return out
 
     def article_window_logits(
@@ -276,7 +314,7 @@ class Tagger:
         texts: Iterable[str],
         titles: Iterable[str | None] | None = None,
         *,
-        windows_per_batch: int = 32,
+        windows_per_batch: int | None = None,
         articles_per_chunk: int = 256,
     ) -> Iterator[np.ndarray]:
         """For each article, the logits of its windows (``(n_windows, n_labels)``), streamed.
@@ -298,7 +336,7 @@ class Tagger:
         texts: Iterable[str],
         titles: Iterable[str | None] | None = None,
         *,
-        windows_per_batch: int = 32,
+        windows_per_batch: int | None = None,
     ) -> np.ndarray:
         """Article logits ``(n_texts, n_labels)``: window logits pooled as the config says."""
         rows = [
@@ -336,7 +374,7 @@ class Tagger:
         texts: Iterable[str] | str,
         titles: Iterable[str | None] | None = None,
         *,
-        windows_per_batch: int = 32,
+        windows_per_batch: int | None = None,
         articles_per_chunk: int = 256,
     ) -> np.ndarray:
         """Calibrated probabilities, shape ``(n_texts, n_labels)``, columns in :attr:`labels` order.
@@ -389,7 +427,7 @@ class Tagger:
         *,
         threshold: float | None = None,
         top_k: int | None = None,
-        windows_per_batch: int = 32,
+        windows_per_batch: int | None = None,
     ) -> list[list[Theme]]:
         """The themes of each text, highest score first; an empty list means "no theme".
 
@@ -412,23 +450,42 @@ class Tagger:
 
 
 @functools.lru_cache(maxsize=4)
-def _shared_tagger(path: str | None, quantize: bool) -> Tagger:
-    return Tagger.from_pretrained(path).optimize_for_cpu(quantize=quantize)
+def _shared_tagger(path: str | None, quantize: bool, device: str) -> Tagger:
+    tagger = Tagger.from_pretrained(path)
+    if device == "cpu":
+        return tagger.optimize_for_cpu(quantize=quantize)
+    if quantize:
+        raise ValueError("int8 quantisation is for the CPU; on a GPU the tagger runs in float16")
+    # The CPU path's windows (no overlap), so that both devices give the same themes.
+    tagger.stride = tagger.config.max_length
+    return tagger.to(device)
 
 
-def load_tagger(model: Tagger | str | Path | None = None, *, quantize: bool = False) -> Tagger:
-    """A tagger ready for fast CPU inference: ``model`` itself, a directory, or the built-in one.
+def load_tagger(
+    model: Tagger | str | Path | None = None,
+    *,
+    quantize: bool = False,
+    device: str | torch.device = "auto",
+) -> Tagger:
+    """A tagger ready for fast inference: ``model`` itself, a directory, or the built-in one.
 
-    Directories are loaded once per process and shared (by :func:`govnlp.analyze`, the CLI and
-    every caller), through :meth:`Tagger.optimize_for_cpu`: bf16 weights where the CPU runs
-    bf16 natively, windows without overlap, int8 quantisation when ``quantize`` (off by
-    default: slower than bf16 and less accurate, docs/tagger.md). A :class:`Tagger` instance is
+    Directories are loaded once per process and device and shared (by :func:`govnlp.analyze`,
+    the CLI and every caller). On a CPU through :meth:`Tagger.optimize_for_cpu`: bf16 weights
+    where the CPU runs bf16 natively, windows without overlap, int8 quantisation when
+    ``quantize`` (off by default: slower than bf16 and less accurate, docs/tagger.md). On a GPU
+    through :meth:`Tagger.to`: float16 weights, the same windows. A :class:`Tagger` instance is
     used as it is.
 
-    >>> load_tagger() is load_tagger()
+    Args:
+        model: A :class:`Tagger`, a directory written by :meth:`Tagger.save_pretrained`, or
+            ``None`` for the built-in model.
+        quantize: int8 dynamic quantisation (CPU only).
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    >>> load_tagger() is load_tagger(device="auto")
     True
     """
     if isinstance(model, Tagger):
         return model
     path = str(Path(model).resolve()) if model is not None else None
-    return _shared_tagger(path, quantize)
+    return _shared_tagger(path, quantize, str(resolve_device(device)))
