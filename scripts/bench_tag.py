@@ -1,6 +1,7 @@
 """Articles per second of govnlp's tagging path vs. a naive transformers pipeline, same model.
 
     python scripts/bench_tag.py [--model DIR] [--articles 1000] [--naive-articles 200] [--rounds 5]
+    python scripts/bench_tag.py --device cuda   # on a GPU: govnlp fp16/fp32 vs the naive pipeline
 
 Steps:
 1. take ``--articles`` corpus articles cut to 1,000 characters (like the labelled data);
@@ -21,8 +22,12 @@ Steps:
      reads every token: tokenisation and windowing as in ``govnlp-bf16``, then only the bf16
      matrix products and attention of its windows, in its batches (no biases, activations,
      normalisation, embeddings, pooling or lexical part);
-3. print a Markdown table: articles/s, speed-up over ``naive-pipeline``, peak RSS, dev F1 and
-   threshold-free dev average precision.
+   With ``--device cuda`` every variant runs on the GPU: ``naive-pipeline`` (and ``-256``) as
+   above, ``govnlp-cuda-fp16`` (what ``govnlp tag --device cuda`` runs: float16 encoder,
+   windows without overlap, 256 windows per batch) and ``govnlp-cuda-fp32``; each govnlp variant
+   also reports on how many of the timed articles it gives the same themes as the CPU path;
+3. print a Markdown table: articles/s, speed-up over ``naive-pipeline``, peak RSS (host), dev F1
+   and threshold-free dev average precision.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import time
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-VARIANTS = (
+CPU_VARIANTS = (
     "naive-pipeline",
     "naive-pipeline-256",
     "govnlp-fp32",
@@ -44,6 +49,7 @@ VARIANTS = (
     "govnlp-int8",
     "floor-matmul-attention",
 )
+CUDA_VARIANTS = ("naive-pipeline", "naive-pipeline-256", "govnlp-cuda-fp32", "govnlp-cuda-fp16")
 
 
 def load_texts(n: int) -> list[tuple[str, str]]:
@@ -57,7 +63,7 @@ def load_texts(n: int) -> list[tuple[str, str]]:
     return articles
 
 
-def naive_pipeline(tagger, max_length: int | None):
+def naive_pipeline(tagger, max_length: int | None, device: str = "cpu"):
     """The plain pipeline over the same encoder and head, called one article at a time.
 
     ``max_length=None`` is what a plain call does: truncate at the tokenizer's limit (512).
@@ -94,7 +100,7 @@ def naive_pipeline(tagger, max_length: int | None):
         tokenizer=tagger.tokenizer,
         function_to_apply="sigmoid",
         top_k=None,
-        device=torch.device("cpu"),
+        device=torch.device(device),
     )
     options = {"truncation": True} | ({"max_length": max_length} if max_length else {})
 
@@ -147,7 +153,18 @@ def matmul_floor(tagger, batch_size: int = 32):
     return run
 
 
-def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
+def same_themes_as_cpu(tagger, model: str | None, articles: list[tuple[str, str]]) -> float:
+    """Share of ``articles`` given exactly the themes of the CPU path (``govnlp tag`` on a CPU)."""
+    from govnlp.tagging import Tagger
+
+    texts, titles = [text for _, text in articles], [title for title, _ in articles]
+    on_cpu = Tagger.from_pretrained(model).optimize_for_cpu()
+    expected = on_cpu.decide(on_cpu.predict_proba(texts, titles))
+    found = tagger.decide(tagger.predict_proba(texts, titles))
+    return float((expected == found).all(axis=1).mean())
+
+
+def prepare(variant: str, model: str | None, n_articles: int, n_naive: int, device: str):
     """The variant's ``run(texts, titles)``, its articles, and what is known before timing."""
     import numpy as np
     from sklearn.metrics import average_precision_score
@@ -161,16 +178,21 @@ def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
     articles = load_texts(n_naive if naive else n_articles)
     info: dict = {"variant": variant, "articles": len(articles)}
     if naive:
-        run = naive_pipeline(tagger, 256 if variant.endswith("256") else None)
+        run = naive_pipeline(tagger, 256 if variant.endswith("256") else None, device)
     elif variant.startswith("floor"):
         run = matmul_floor(tagger)
     else:
-        precision = variant.split("-")[1]
-        tagger.optimize_for_cpu(
-            quantize=precision == "int8",
-            bf16=precision == "bf16",
-            overlap=variant.endswith(("fp32", "overlap")),
-        )
+        if device == "cuda":  # as load_tagger(device="cuda") prepares it
+            tagger.stride = tagger.config.max_length
+            tagger.to("cuda", half=variant.endswith("fp16"))
+            info["same_themes_as_cpu"] = same_themes_as_cpu(tagger, model, articles)
+        else:
+            precision = variant.split("-")[1]
+            tagger.optimize_for_cpu(
+                quantize=precision == "int8",
+                bf16=precision == "bf16",
+                overlap=variant.endswith(("fp32", "overlap")),
+            )
         dev = load_examples(SHARED / "themes" / "dev.jsonl", tagger.labels)
         proba = tagger.predict_proba(dev.texts, dev.titles)
         report = multilabel_report(
@@ -196,9 +218,11 @@ def prepare(variant: str, model: str | None, n_articles: int, n_naive: int):
     return run, articles, info
 
 
-def worker(variant: str, model: str | None, n_articles: int, n_naive: int, rounds: int, conn):
+def worker(
+    variant: str, model: str | None, n_articles: int, n_naive: int, rounds: int, device: str, conn
+):
     """One variant in its own process (own peak RSS); times one slice per round on request."""
-    run, articles, info = prepare(variant, model, n_articles, n_naive)
+    run, articles, info = prepare(variant, model, n_articles, n_naive, device)
     bounds = [len(articles) * r // rounds for r in range(rounds + 1)]
     conn.send("ready")
     seconds = 0.0
@@ -222,6 +246,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--naive-articles", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
     if not (SHARED / "corpus" / "peoples_daily.jsonl").exists():
         print(f"needs {SHARED}/corpus and {SHARED}/themes", file=sys.stderr)
@@ -231,12 +256,15 @@ def main() -> int:
     # machine drifted by up to 1.5x over minutes, and a drift must not favour whichever ran first.
     context = multiprocessing.get_context("spawn")
     connections = []
-    for variant in VARIANTS:
+    variants = CUDA_VARIANTS if args.device == "cuda" else CPU_VARIANTS
+    if args.device == "cuda":
+        import torch
+
+        print(f"device: {torch.cuda.get_device_name()}", file=sys.stderr)
+    for variant in variants:
         parent, child = context.Pipe()
-        context.Process(
-            target=worker,
-            args=(variant, args.model, args.articles, args.naive_articles, args.rounds, child),
-        ).start()
+        worker_args = (args.model, args.articles, args.naive_articles, args.rounds, args.device)
+        context.Process(target=worker, args=(variant, *worker_args, child)).start()
         child.close()  # so a worker that dies ends recv() with EOFError instead of a hang
         assert parent.recv() == "ready"  # set up one at a time: no contention while loading
         connections.append(parent)
@@ -249,19 +277,20 @@ def main() -> int:
     naive = rows[0]["articles_per_second"]
     print(
         "| path | articles | windows/article | articles/s | vs naive | peak RSS (MB) "
-        "| dev micro-F1 | dev macro-F1 | dev micro-AP | dev macro-AP |"
+        "| dev micro-F1 | dev macro-F1 | dev micro-AP | dev macro-AP | same themes as CPU |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         scores = " | ".join(
             f"{row[key]:.4f}" if key in row else "—"
             for key in ("dev_micro_f1", "dev_macro_f1", "dev_micro_ap", "dev_macro_ap")
         )
         windows = f"{row['windows_per_article']:.2f}" if "windows_per_article" in row else "1"
+        same = f"{row['same_themes_as_cpu']:.1%}" if "same_themes_as_cpu" in row else "—"
         print(
             f"| {row['variant']} | {row['articles']} | {windows} | "
             f"{row['articles_per_second']:.1f} | {row['articles_per_second'] / naive:.1f}× | "
-            f"{row['peak_rss_mb']:.0f} | {scores} |"
+            f"{row['peak_rss_mb']:.0f} | {scores} | {same} |"
         )
     return 0
 

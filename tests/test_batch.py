@@ -258,3 +258,33 @@ def test_tag_dataset_in_processes_after_tagging_here(tiny_tagger_dir):
     assert spread["text"] == texts  # shards come back in order
     # Up to bf16 rounding: rows meet other batch partners (other padding) in the shards.
     np.testing.assert_allclose(np.array(spread["scores"]), np.array(here["scores"]), atol=1e-3)
+
+
+def test_tag_keeps_the_date_and_named_fields(tiny_tagger_dir, tmp_path):
+    path = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "a", "text": ARTICLE, "date": "2024-01-05", "source": "县报", "tags": ["x"]},
+        {"id": "b", "text": ARTICLE},
+        {"id": "c", "text": "", "published": 20240106},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["tag", str(path), "--model", str(tiny_tagger_dir), "--output", str(out)]
+    assert main([*args, "--keep-fields", "source,tags"]) == 0
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert (records[0]["date"], records[0]["source"], records[0]["tags"]) == (
+        "2024-01-05",
+        "县报",
+        ["x"],
+    )
+    assert "date" not in records[1] and records[2]["status"] == "empty"
+    csv_out = tmp_path / "out.csv"
+    args = ["tag", str(path), "--model", str(tiny_tagger_dir), "--output", str(csv_out)]
+    assert (
+        main([*args, "--format", "csv", "--date-field", "published", "--keep-fields", "tags"]) == 0
+    )
+    table = list(csv.DictReader(csv_out.open(encoding="utf-8")))
+    assert [row["published"] for row in table] == ["", "", "20240106"]
+    assert table[0]["tags"] == '["x"]'
+    with pytest.raises(ValueError, match="status"):
+        tag_files([path], tmp_path / "x.jsonl", model=tiny_tagger_dir, keep_fields=["status"])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -186,3 +187,48 @@ def test_training_on_a_gpu_returns_a_cpu_tagger(tiny_bert_dir, data_dir):
     texts = [text for _, text, _ in ARTICLES]
     # bf16 kernels differ between the devices; the two runs must still agree closely
     np.testing.assert_allclose(on_gpu.predict_proba(texts), on_cpu.predict_proba(texts), atol=0.05)
+
+
+def test_training_on_several_files_reads_them_all(tiny_bert_dir, data_dir, tmp_path):
+    lines = (data_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    first, second = tmp_path / "part1.jsonl", tmp_path / "part2.csv"
+    first.write_text("\n".join(lines[:12]) + "\n", encoding="utf-8")
+    rows = [json.loads(line) for line in lines[12:]]
+    second.write_text(
+        "id,title,text,labels\n"
+        + "".join(f"{r['id']},{r['title']},{r['text']},{';'.join(r['labels'])}\n" for r in rows),
+        encoding="utf-8",
+    )
+    from govnlp.taxonomy import load_labels
+
+    labels = load_labels(data_dir / "labels.csv")
+    together = load_examples([first, second], labels)
+    assert together.ids == load_examples(data_dir / "train.jsonl", labels).ids
+    config = tiny_config(tiny_bert_dir, data_dir)
+    on_parts = train([first, second], config).predict_proba(["县里新建了污水处理厂。"])
+    on_one = train(data_dir / "train.jsonl", config).predict_proba(["县里新建了污水处理厂。"])
+    np.testing.assert_allclose(on_parts, on_one, atol=1e-6)
+
+
+def test_thin_training_data_is_named(tiny_bert_dir, data_dir, tmp_path):
+    from govnlp.tagging.data import ThinDataWarning
+
+    six = tmp_path / "six.jsonl"
+    lines = (data_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()[:6]
+    six.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(ThinDataWarning) as caught:
+        train(six, tiny_config(tiny_bert_dir, data_dir))
+    messages = [str(w.message) for w in caught]
+    assert any(
+        re.search(r"3 of 3 themes .* too few to learn: environment \(\d\)", m) for m in messages
+    )
+    assert any("validation slice has 2 articles" in m for m in messages)
+    unlabelled = tmp_path / "none.jsonl"
+    unlabelled.write_text(
+        "\n".join(
+            json.dumps({"id": str(i), "text": "今天天气晴。", "labels": []}) for i in range(8)
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="nothing to learn"):
+        train(unlabelled, tiny_config(tiny_bert_dir, data_dir))

@@ -3,8 +3,8 @@
 The public API; each name's module follows the pipeline: :mod:`govnlp.pages` (raw pages),
 :mod:`govnlp.text` (sentences), :mod:`govnlp.encoders` (base models, windows),
 :mod:`govnlp.tagging` (the tagger), :mod:`govnlp.summarizers`, :mod:`govnlp.analysis`,
-:mod:`govnlp.records` and :mod:`govnlp.batch`; :mod:`govnlp.evaluation` beside tagging and
-:mod:`govnlp.integrations` for other engines.
+:mod:`govnlp.records` and :mod:`govnlp.batch`, then :mod:`govnlp.report` (themes over time);
+:mod:`govnlp.evaluation` beside tagging and :mod:`govnlp.integrations` for other engines.
 
 >>> import govnlp
 >>> govnlp.split_sentences("他说：“好。”我们走吧。")

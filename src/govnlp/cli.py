@@ -190,6 +190,29 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import ReportOptions, build_report
+
+    options = ReportOptions(
+        by=args.by,
+        date_field=args.date_field,
+        group_field=args.group_field,
+        top=args.top,
+        labels=args.labels,
+    )
+    report = build_report(args.inputs, args.output, options)
+    for path in report.files.values():
+        print(path)
+    counts = report.counts
+    dated = f"{len(counts.periods)} {counts.by}s" if counts.by else "no dates: totals only"
+    left_out = sum(report.skipped.values())
+    print(
+        f"govnlp report: {counts.total()} articles ({dated}), {left_out} records left out",
+        file=sys.stderr,
+    )
+    return 0 if counts.total() else 1
+
+
 def _add_fields(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-field", default="text", help="text field of JSONL/CSV records")
     parser.add_argument("--title-field", default="title", help="title field of JSONL/CSV records")
@@ -280,6 +303,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "--quantize", action="store_true", help="int8 dynamic quantisation (slower than bf16)"
     )
     p.set_defaults(func=_cmd_tag)
+
+    p = sub.add_parser("report", help="themes over time: CSV, charts and an HTML page")
+    p.add_argument("inputs", nargs="+", help="JSONL or CSV files written by govnlp tag")
+    p.add_argument("--output", required=True, help="directory for the report files")
+    p.add_argument("--by", choices=["day", "week", "month", "year"], default="month")
+    p.add_argument("--date-field", default="date", help="field holding each record's date")
+    p.add_argument("--group-field", default=None, help="field to break counts down by")
+    p.add_argument("--top", type=int, default=5, help="top articles listed per theme")
+    p.add_argument("--labels", default=None, help="a labels CSV (default: the built-in themes)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("train", help="fine-tune a theme tagger on labelled articles")
     p.add_argument("train_files", nargs="+", help="JSONL or CSV with title, text and labels")

@@ -28,7 +28,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Fields", "Record", "RecordWriter", "chunked", "decode_bytes", "read_records"]
+__all__ = [
+    "Fields",
+    "Record",
+    "RecordWriter",
+    "chunked",
+    "decode_bytes",
+    "read_records",
+    "read_rows",
+]
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 CSV_SUFFIXES = {".csv"}
@@ -72,7 +80,7 @@ class Record:
 def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     """Lists of at most ``size`` records, consumed lazily (``itertools.batched`` of Python 3.12).
 
-    >>> [len(chunk) for chunk in chunked(Record(str(i)) for i in range(5)), 2)]
+    >>> [len(chunk) for chunk in chunked([Record(str(i)) for i in range(5)], 2)]
     [2, 2, 1]
     """
     iterator = iter(records)
@@ -222,6 +230,21 @@ def read_records(
     fields = fields or Fields()
     for given in inputs:
         yield from _records_of(given, fields, pages)
+
+
+def read_rows(path: str | Path) -> Iterator[tuple[int, dict | None, str]]:
+    """``(line, row, error)`` of each row of a JSONL or CSV file (``.csv``: CSV, else JSONL);
+    ``row`` is ``None`` for a JSONL line that is not a JSON object.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is binary or neither UTF-8 nor GB18030 text.
+    """
+    path = Path(path)
+    text, _, error = decode_bytes(path.read_bytes())
+    if text is None:
+        raise ValueError(f"{path}: {error}")
+    yield from (_csv_rows if _kind(path) == "csv" else _jsonl_rows)(text)
 
 
 class RecordWriter:

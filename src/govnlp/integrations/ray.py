@@ -204,6 +204,32 @@ def _analysis(row: dict) -> Analysis | None:
     )
 
 
+def _blocks(records: list[Record], size: int) -> list:
+    """The records as Arrow tables of ``size`` rows, one Ray block each.
+
+    Blocks as long as the batches make every batch hold the records of one local chunk, so
+    the windows share forward passes as in the single-process path and scores match it.
+    """
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("row", pa.int64()),
+            ("text", pa.string()),
+            ("title", pa.string()),
+            ("status", pa.string()),
+        ]
+    )
+    rows = [
+        {"row": i, "text": r.text or "", "title": r.title, "status": r.status}
+        for i, r in enumerate(records)
+    ]
+    return [
+        pa.Table.from_pylist(rows[begin : begin + size], schema=schema)
+        for begin in range(0, len(rows), size)
+    ]
+
+
 @dataclass(frozen=True)
 class RayEngine:
     """Tag with Ray Data actors: ``govnlp tag --engine ray`` (see :func:`govnlp.batch.tag_files`).
@@ -259,12 +285,8 @@ class RayEngine:
         if model is not None and not isinstance(model, Tagger):
             model = str(Path(model).resolve())
         for wave in chunked(records, self.wave):
-            rows = [
-                {"row": i, "text": r.text or "", "title": r.title, "status": r.status}
-                for i, r in enumerate(wave)
-            ]
             tagged = tag_ray_dataset(
-                ray.data.from_items(rows),
+                ray.data.from_arrow(_blocks(wave, options.articles_per_chunk)),
                 model,
                 options=options,
                 fields=Fields(id="row"),

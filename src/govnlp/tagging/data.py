@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,24 @@ import numpy as np
 from ..records import Fields, read_records
 from ..taxonomy import Label, load_labels
 
-__all__ = ["Examples", "load_examples", "split_validation"]
+__all__ = [
+    "MIN_POSITIVES",
+    "MIN_VALIDATION",
+    "Examples",
+    "ThinDataWarning",
+    "check_training_data",
+    "load_examples",
+    "split_validation",
+]
+
+# Below these, a theme's weights, or the thresholds and temperature chosen on the validation
+# slice, are fitted to a handful of articles (issue 18: 6 records trained without a word).
+MIN_POSITIVES = 5
+MIN_VALIDATION = 50
+
+
+class ThinDataWarning(UserWarning):
+    """The training data cannot support a reliable model (see :func:`check_training_data`)."""
 
 
 @dataclass
@@ -81,3 +99,53 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     order = np.random.default_rng(seed).permutation(n)
     n_val = max(1, round(n * fraction)) if fraction > 0 else 0
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def check_training_data(
+    targets: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, label_ids: list[str]
+) -> list[str]:
+    """Say, as :class:`ThinDataWarning` warnings, where the data is too thin to train on.
+
+    Warns about themes with fewer than :data:`MIN_POSITIVES` positive training articles (named,
+    with their counts), a validation slice under :data:`MIN_VALIDATION` articles, and themes with
+    no positive in it (their thresholds fall back to the shared one). Returns the messages.
+
+    Raises:
+        ValueError: No training article has any theme: nothing can be learned.
+
+    >>> import warnings
+    >>> targets = np.array([[1, 0]] * 60 + [[0, 1]] * 3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     messages = check_training_data(targets, np.arange(63), np.arange(63), ["a", "b"])
+    >>> messages[0]
+    '1 of 2 themes have fewer than 5 positive training articles, too few to learn: b (3)'
+    """
+    positives = targets[train_idx].sum(0)
+    if not positives.any():
+        raise ValueError(
+            f"none of the {len(train_idx)} training articles has a theme: nothing to learn "
+            "(are the labels in the labels field, with the labels file's ids?)"
+        )
+    messages = []
+    thin = [f"{label} ({int(n)})" for label, n in zip(label_ids, positives) if n < MIN_POSITIVES]
+    if thin:
+        messages.append(
+            f"{len(thin)} of {len(label_ids)} themes have fewer than {MIN_POSITIVES} positive "
+            f"training articles, too few to learn: {', '.join(thin)}"
+        )
+    if len(val_idx) < MIN_VALIDATION:
+        messages.append(
+            f"the validation slice has {len(val_idx)} articles (fewer than {MIN_VALIDATION}): "
+            "the temperature, mixing weight and thresholds chosen on it are unreliable; label "
+            "more articles or raise validation_fraction"
+        )
+    unseen = [label for label, n in zip(label_ids, targets[val_idx].sum(0)) if n == 0]
+    if unseen:
+        messages.append(
+            f"{len(unseen)} themes have no positive in the validation slice and get the shared "
+            f"threshold: {', '.join(unseen)}"
+        )
+    for message in messages:
+        warnings.warn(message, ThinDataWarning, stacklevel=2)
+    return messages

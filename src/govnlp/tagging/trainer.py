@@ -28,7 +28,7 @@ from ..evaluation.metrics import multilabel_report
 from ..records import Fields
 from ..taxonomy import load_labels
 from .calibration import fit_temperature, mix, sigmoid, tune_thresholds
-from .data import Examples, load_examples, split_validation
+from .data import Examples, check_training_data, load_examples, split_validation
 from .lexical import LexicalModel, lexical_documents
 from .model import pad_windows
 from .tagger import Tagger
@@ -255,6 +255,7 @@ def train(
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise ValueError("need at least two articles: one to train on and one to validate on")
     logger.info("%d training articles, %d validation articles", len(train_idx), len(val_idx))
+    check_training_data(examples.targets, train_idx, val_idx, [label.id for label in labels])
     tagger = Tagger.from_base_model(
         config.base_model,
         labels,
