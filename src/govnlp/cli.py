@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .records import Fields, read_records
+from .report.counts import PERIODS
 from .summarizers import METHODS, UNITS
 
 __all__ = ["main"]
@@ -141,9 +142,10 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         from .integrations.ray import RayEngine
 
-        engine = RayEngine(
-            workers=args.workers, num_gpus=1 if args.device == "cuda" else 0, quantize=args.quantize
-        )
+        # A GPU per actor when one is asked for; "auto" means CPU actors (the driver cannot
+        # see the cluster's GPUs).
+        gpus = 1 if args.device.startswith("cuda") else 0
+        engine = RayEngine(workers=args.workers, num_gpus=gpus, quantize=args.quantize)
     else:
         engine = LocalEngine(device=args.device, quantize=args.quantize)
     keep = [args.date_field, *(name for name in args.keep_fields.split(",") if name)]
@@ -307,7 +309,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="themes over time: CSV, charts and an HTML page")
     p.add_argument("inputs", nargs="+", help="JSONL or CSV files written by govnlp tag")
     p.add_argument("--output", required=True, help="directory for the report files")
-    p.add_argument("--by", choices=["day", "week", "month", "year"], default="month")
+    p.add_argument("--by", choices=PERIODS, default="month")
     p.add_argument("--date-field", default="date", help="field holding each record's date")
     p.add_argument("--group-field", default=None, help="field to break counts down by")
     p.add_argument("--top", type=int, default=5, help="top articles listed per theme")

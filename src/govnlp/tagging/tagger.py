@@ -488,4 +488,6 @@ def load_tagger(
     if isinstance(model, Tagger):
         return model
     path = str(Path(model).resolve()) if model is not None else None
+    if quantize and device == "auto":  # int8 is a CPU format: auto means the CPU here
+        device = "cpu"
     return _shared_tagger(path, quantize, str(resolve_device(device)))
