@@ -82,8 +82,10 @@ def main() -> int:
     tail = history[-min(20, len(history)) :]
     print(f"texts available: {len(texts)}; windows used: {info['windows']}")
     print(f"steps: {info['steps']}, seconds: {info['seconds']}")
-    print(f"loss, first step: {history[0]['loss']:.3f}; mean of the last {len(tail)}: "
-          f"{sum(h['loss'] for h in tail) / len(tail):.3f}")  # fmt: skip
+    print(
+        f"loss, first step: {history[0]['loss']:.3f}; mean of the last {len(tail)}: "
+        f"{sum(h['loss'] for h in tail) / len(tail):.3f}"
+    )
     print(f"delta: {delta / DELTA_NAME} ({(delta / DELTA_NAME).stat().st_size / 1e6:.1f} MB)")
     return 0
 
