@@ -99,7 +99,8 @@ def _masked_lm(base_path: str, trained_layers: int | None):
 
     The prediction head's decoder is tied to the word embeddings; its transform (dense +
     LayerNorm) is new when the base is an embedding model without one (e5): it starts as the
-    identity (the encoder's output read against the embeddings) and learns, with the output bias, at ``head_learning_rate``.
+    identity (the encoder's output read against the embeddings) and learns, with the output
+    bias, at ``head_learning_rate``.
     """
     from transformers import AutoConfig, BertForMaskedLM, BertModel
 
@@ -206,6 +207,8 @@ def adapt_encoder(
                 ).last_hidden_state
                 labels = batch["labels"].to(device)
                 masked = labels != -100
+                if not masked.any():  # a batch of very short windows can draw no mask
+                    continue
                 # The vocabulary softmax only where a token was masked (~15% of positions).
                 logits = model.cls(hidden[masked])
                 loss = torch.nn.functional.cross_entropy(logits, labels[masked])
