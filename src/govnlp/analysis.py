@@ -16,7 +16,8 @@ import numpy as np
 
 from .pages import split_page
 from .summarizers import summarize
-from .tagging.tagger import Tagger, Theme, load_tagger
+from .tagging.loading import load_tagger
+from .tagging.tagger import Tagger, Theme
 from .tagging.windows import article_chunks
 from .text import sentences
 

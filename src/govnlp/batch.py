@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 from .analysis import Analysis, AnalysisOptions, analyze_many
 from .records import Fields, Record, RecordWriter, chunked, read_records
 from .summarizers import get_summarizer, summarize
-from .tagging.tagger import Tagger, load_tagger
+from .tagging.loading import load_tagger
+from .tagging.tagger import Tagger
 
 __all__ = [
     "TAG_CSV_COLUMNS",

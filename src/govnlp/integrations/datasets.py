@@ -9,7 +9,8 @@ import numpy as np
 
 from ..analysis import AnalysisOptions
 from ..records import Fields
-from ..tagging.tagger import Tagger, load_tagger
+from ..tagging.loading import load_tagger
+from ..tagging.tagger import Tagger
 
 __all__ = ["tag_dataset"]
 

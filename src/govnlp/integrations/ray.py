@@ -23,7 +23,8 @@ from pathlib import Path
 from ..analysis import Analysis, AnalysisOptions
 from ..batch import analyse_records
 from ..records import Fields, Record, chunked
-from ..tagging.tagger import Tagger, Theme, load_tagger
+from ..tagging.loading import load_tagger
+from ..tagging.tagger import Tagger, Theme
 
 __all__ = ["RayEngine", "TagBatch", "tag_ray_dataset"]
 
