@@ -1,6 +1,7 @@
 """Articles per second of govnlp's tagging path vs. a naive transformers pipeline, same model.
 
     python scripts/bench_tag.py [--model DIR] [--articles 1000] [--naive-articles 200] [--rounds 5]
+                                [--variants govnlp-bf16]
     python scripts/bench_tag.py --device cuda   # on a GPU: govnlp fp16/fp32 vs the naive pipeline
 
 Steps:
@@ -247,6 +248,9 @@ def main() -> int:
     parser.add_argument("--naive-articles", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument(
+        "--variants", default=None, help="comma-separated subset (naive-pipeline always runs)"
+    )
     args = parser.parse_args()
     if not (SHARED / "corpus" / "peoples_daily.jsonl").exists():
         print(f"needs {SHARED}/corpus and {SHARED}/themes", file=sys.stderr)
@@ -257,6 +261,11 @@ def main() -> int:
     context = multiprocessing.get_context("spawn")
     connections = []
     variants = CUDA_VARIANTS if args.device == "cuda" else CPU_VARIANTS
+    if args.variants:
+        chosen = set(args.variants.split(","))
+        if chosen - set(variants):
+            parser.error(f"unknown variants {sorted(chosen - set(variants))}; one of {variants}")
+        variants = [v for v in variants if v in chosen or v == "naive-pipeline"]
     if args.device == "cuda":
         import torch
 

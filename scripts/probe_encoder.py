@@ -10,6 +10,12 @@ file (seeds vary the split), thresholds tuned on the other 15% as ``govnlp train
 
 A probe is not the tagger (which fine-tunes the top layers and mixes in TF-IDF): it says whether
 an encoder's representations carry more of the themes, cheaply, before a 45-minute training run.
+
+``--zero-shot`` instead scores the tagger's own head, untrained, over all windows of each dev
+article: once started from the taxonomy prior (``govnlp.tagging.prior``: each theme's row from
+its description in ``labels.csv``, bias from its training rate) and once from a random head with
+the same biases — what the prior alone knows before any training (average precision, no
+thresholds).
 """
 
 from __future__ import annotations
@@ -69,15 +75,43 @@ def probe(train_x, train_y, tests: dict, seed: int) -> dict:
     return scores
 
 
+def zero_shot(base_model: str, train, tests: dict) -> dict:
+    from sklearn.metrics import average_precision_score
+
+    from govnlp.tagging import Tagger
+    from govnlp.tagging.prior import init_head_from_labels
+
+    scores = {}
+    for start in ("prior", "random"):
+        torch.manual_seed(0)
+        tagger = Tagger.from_base_model(base_model, train.labels)
+        init_head_from_labels(tagger, train.targets.mean(0))
+        if start == "random":
+            torch.nn.init.normal_(tagger.model.classifier.weight, std=0.02)
+        tagger.optimize_for_cpu()
+        for name, examples in tests.items():
+            proba = tagger.predict_proba(examples.texts, examples.titles)
+            for average in ("micro", "macro"):
+                scores[f"{start} {name} {average}-AP"] = average_precision_score(
+                    examples.targets, proba, average=average
+                )
+    return scores
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base_models", nargs="+", help="e5-small-zh, directories, delta dirs")
     parser.add_argument("--train-file", default=str(THEMES / "train.jsonl"))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--zero-shot", action="store_true", help="score the taxonomy prior alone")
     args = parser.parse_args()
     train = load_examples(args.train_file)
     tests = {name: load_examples(THEMES / f"{name}.jsonl") for name in ("dev", "dev_extra")}
     for base in args.base_models:
+        if args.zero_shot:
+            scores = zero_shot(base, train, tests)
+            print(f"| {base} | " + " | ".join(f"{k} {v:.4f}" for k, v in scores.items()) + " |")
+            continue
         train_x = embed(base, train.texts, train.titles)
         test_xy = {n: (embed(base, e.texts, e.titles), e.targets) for n, e in tests.items()}
         runs = [probe(train_x, train.targets, test_xy, seed) for seed in range(args.seeds)]

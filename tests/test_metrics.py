@@ -61,3 +61,19 @@ def test_temperature_softens_overconfident_logits():
     truth = rng.integers(0, 2, (400, 1))
     logits = np.where(truth == 1, 6.0, -6.0) * np.where(rng.uniform(size=(400, 1)) < 0.8, 1, -1)
     assert fit_temperature(truth, logits) > 2.0
+
+
+def test_pooled_f1_equals_the_report_of_the_joined_sets():
+    from govnlp.evaluation.metrics import pooled_f1
+
+    rng = np.random.default_rng(0)
+    labels = [f"l{i}" for i in range(6)]
+    for _ in range(20):
+        a_true, a_pred = rng.random((40, 6)) < 0.2, rng.random((40, 6)) < 0.2
+        b_true, b_pred = rng.random((70, 6)) < 0.1, rng.random((70, 6)) < 0.3
+        joined = multilabel_report(np.vstack([a_true, b_true]), np.vstack([a_pred, b_pred]), labels)
+        parts = [
+            multilabel_report(a_true, a_pred, labels),
+            multilabel_report(b_true, b_pred, labels),
+        ]
+        assert pooled_f1(parts) == {"micro": joined["micro"]["f1"], "macro": joined["macro"]["f1"]}

@@ -232,3 +232,78 @@ def test_thin_training_data_is_named(tiny_bert_dir, data_dir, tmp_path):
     )
     with pytest.raises(ValueError, match="nothing to learn"):
         train(unlabelled, tiny_config(tiny_bert_dir, data_dir))
+
+
+def test_model_card_has_one_row_per_evaluation_set(tiny_bert_dir, data_dir, tmp_path):
+    from govnlp.evaluation.model_card import write_model_card
+
+    lines = (data_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    first, second = tmp_path / "part1.jsonl", tmp_path / "part2.jsonl"
+    first.write_text("\n".join(lines[:12]) + "\n", encoding="utf-8")
+    second.write_text("\n".join(lines[12:]) + "\n", encoding="utf-8")
+    model = tmp_path / "model"
+    train([first, second], tiny_config(tiny_bert_dir, data_dir), model)
+    # The baseline is trained on the parts in training order: the same split as one joined file.
+    on_parts = evaluate(model, data_dir / "train.jsonl", [first, second])
+    on_joined = evaluate(model, data_dir / "train.jsonl", data_dir / "train.jsonl")
+    assert on_parts["baseline"] == on_joined["baseline"]
+    dev_extra = tmp_path / "dev_extra.jsonl"
+    dev_extra.write_text("\n".join(lines[:5]) + "\n", encoding="utf-8")
+    evaluations = {"dev": on_parts, "dev_extra": evaluate(model, dev_extra, [first, second])}
+    card = write_model_card(
+        model, evaluations, data_description="Tiny.", command="python train.py"
+    ).read_text(encoding="utf-8")
+    for name, results in evaluations.items():
+        gap = 100 * (results["tagger"]["micro"]["f1"] - results["baseline"]["micro"]["f1"])
+        row = f"| {name} | {results['tagger']['n_articles']} | "
+        assert row in card
+        assert f"{gap:+.1f} |" in card.split(row, 1)[1].splitlines()[0]
+        assert f"### {name}" in card
+    assert "$" not in card  # every template field filled
+    other = tmp_path / "seed-4"
+    train([first, second], tiny_config(tiny_bert_dir, data_dir, seed=4), other)
+    seed_runs = {
+        13: evaluations,
+        4: {
+            name: evaluate(other, path, [first, second])
+            for name, path in [("dev", data_dir / "train.jsonl"), ("dev_extra", dev_extra)]
+        },
+    }
+    card = write_model_card(
+        model, evaluations, data_description="", command="", seed_runs=seed_runs
+    ).read_text(encoding="utf-8")
+    table = card.split("### The recipe over 2 seeds", 1)[1]
+    assert "| seed | dev micro / macro | dev_extra micro / macro | pooled micro / macro |" in table
+    micro = [runs["dev"]["tagger"]["micro"]["f1"] for runs in seed_runs.values()]
+    mean_row = next(line for line in table.splitlines() if line.startswith("| mean ± sd |"))
+    assert mean_row.split(" | ")[1].startswith(f"{np.mean(micro):.3f} ± {np.std(micro):.3f} / ")
+    with pytest.raises(ValueError, match="at least one evaluation"):
+        write_model_card(model, {}, data_description="", command="")
+
+
+def test_a_lexical_model_with_no_weight_is_not_run(tiny_bert_dir, data_dir):
+    tagger = train(data_dir / "train.jsonl", tiny_config(tiny_bert_dir, data_dir))
+    assert tagger.lexical is not None or tagger.config.lexical_weight is None
+    texts = [text for _, text, _ in ARTICLES]
+    titles = [title for title, _, _ in ARTICLES]
+    tagger.config.lexical_weight = 1.0
+    assert tagger.lexical_proba(texts, titles) is None
+    encoder_only = tagger.probabilities(tagger.logits(texts, titles))
+    np.testing.assert_allclose(tagger.predict_proba(texts, titles), encoder_only, atol=1e-6)
+
+
+def test_cli_stores_a_relative_base_model_as_absolute(
+    tiny_bert_dir, data_dir, tmp_path, monkeypatch
+):
+    config = tiny_config(tiny_bert_dir, data_dir).__dict__
+    (tmp_path / "recipe.json").write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.chdir(tiny_bert_dir.parent)
+    model = tmp_path / "model"
+    args = ["train", str(data_dir / "train.jsonl"), "--output", str(model)]
+    args += ["--config", str(tmp_path / "recipe.json"), "--base-model", tiny_bert_dir.name]
+    assert main(args) == 0
+    saved = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    assert saved["base_model"] == str(tiny_bert_dir.resolve())
+    assert saved["training_config"]["base_model"] == str(tiny_bert_dir.resolve())
+    monkeypatch.chdir(tmp_path)
+    assert Tagger.from_pretrained(model).predict_proba(["县里新建了污水处理厂。"]).shape == (1, 3)

@@ -177,6 +177,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         value = getattr(args, field.name, None)
         if value is not None:
             values[field.name] = value
+    base = values.get("base_model")
+    if base and Path(base).is_dir():
+        # Saved in config.json: a relative path would break once the model is used elsewhere.
+        values["base_model"] = str(Path(base).resolve())
     train(args.train_files, TrainingConfig.from_dict(values), args.output)
     print(args.output)
     return 0
@@ -355,6 +359,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--max-steps", dest="max_steps", type=int, default=None)
     p.add_argument("--device", default=None, help="where to train: cpu (default), cuda, cuda:1")
+    p.add_argument(
+        "--taxonomy-prior",
+        dest="taxonomy_prior",
+        action="store_true",
+        default=None,
+        help="start the head from the labels' descriptions and keywords",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
@@ -363,7 +374,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("dev_file", help="labelled JSONL or CSV")
     p.add_argument("--model", default=None, help="tagger directory (default: the built-in model)")
     p.add_argument(
-        "--train-file", default=None, help="the tagger's training file, for the baseline"
+        "--train-file",
+        nargs="+",
+        default=None,
+        help="the tagger's training files (in training order), for the baseline",
     )
     p.add_argument("--output", default=None, help="directory for metrics.json, metrics.md, plots")
     p.set_defaults(func=_cmd_evaluate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ __all__ = ["evaluate"]
 def evaluate(
     model: str | Path | None,
     dev_file: str | Path,
-    train_file: str | Path | None = None,
+    train_files: str | Path | Sequence[str | Path] | None = None,
     output_dir: str | Path | None = None,
     *,
     windows_per_batch: int | None = None,
@@ -36,7 +37,8 @@ def evaluate(
     Args:
         model: A directory written by ``save_pretrained`` (None = the built-in model).
         dev_file: Labelled JSONL/CSV to evaluate on.
-        train_file: The tagger's training file, for the baseline (skipped when None).
+        train_files: The tagger's training file or files, in the order it was trained on them,
+            for the baseline (skipped when None).
         output_dir: Where to write ``metrics.json``, ``metrics.md`` and the PNG plots (needs
             the ``eval`` extra for the plots).
         windows_per_batch: Windows per forward pass.
@@ -92,8 +94,8 @@ def evaluate(
                 "macro_f1": report["macro"]["f1"],
             }
     results["calibration"] = calibration_table(dev.targets, proba)
-    if train_file is not None:
-        train_examples = read(train_file)
+    if train_files is not None:
+        train_examples = read(train_files)
         train_idx, val_idx = split_validation(
             len(train_examples.texts), training.validation_fraction, training.seed
         )

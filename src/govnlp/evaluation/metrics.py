@@ -113,3 +113,37 @@ def calibration_table(targets: np.ndarray, proba: np.ndarray, bins: int = 10) ->
                 }
             )
     return table
+
+
+def pooled_f1(reports: Sequence[dict]) -> dict[str, float]:
+    """Micro- and macro-F1 over the articles of several :func:`multilabel_report` results together.
+
+    The per-label counts are recovered from each report (recall × support, predicted), so the
+    result equals the report of the concatenated sets.
+
+    >>> a = multilabel_report(np.array([[1, 0]]), np.array([[1, 0]]), ["x", "y"])
+    >>> b = multilabel_report(np.array([[0, 1]]), np.array([[1, 0]]), ["x", "y"])
+    >>> pooled_f1([a, b])
+    {'micro': 0.5, 'macro': 0.333334}
+    """
+    labels = list(reports[0]["per_label"])
+    tp = {label: 0 for label in labels}
+    predicted = dict(tp)
+    support = dict(tp)
+    for report in reports:
+        for label in labels:
+            row = report["per_label"][label]
+            tp[label] += round(row["recall"] * row["support"])
+            predicted[label] += row["predicted"]
+            support[label] += row["support"]
+    micro = prf(
+        sum(tp.values()),
+        sum(predicted.values()) - sum(tp.values()),
+        sum(support.values()) - sum(tp.values()),
+    )[2]
+    present = [label for label in labels if support[label] or predicted[label]]
+    macro = [
+        prf(tp[label], predicted[label] - tp[label], support[label] - tp[label])[2]
+        for label in present
+    ]
+    return {"micro": micro, "macro": round(float(np.mean(macro)), 6) if macro else 0.0}

@@ -43,13 +43,17 @@ class TaggerModel(nn.Module):
         top = [f"encoder.encoder.layer.{i}." for i in range(self.frozen_layers, len(self.layers))]
         return [*top, "norm.", "classifier."]
 
-    def head(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        # Pool in float32 even when the encoder runs in bf16: a bf16 sum over 256 tokens keeps
-        # only ~3 significant digits.
+    @staticmethod
+    def pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean of the hidden states over a window's real tokens, in float32."""
+        # float32 even when the encoder runs in bf16: a bf16 sum over 256 tokens keeps only ~3
+        # significant digits.
         hidden = hidden.float()
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.classifier(self.dropout(self.norm(pooled)))
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def head(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.dropout(self.norm(self.pool(hidden, attention_mask))))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state

@@ -349,8 +349,8 @@ class Tagger:
     def lexical_proba(
         self, texts: Sequence[str], titles: Sequence[str | None]
     ) -> np.ndarray | None:
-        """The lexical model's probabilities (``None`` without one)."""
-        if self.lexical is None:
+        """The lexical model's probabilities; None without one or at encoder share 1."""
+        if self.lexical is None or self.config.lexical_weight == 1.0:
             return None
         return self.lexical.predict_proba(lexical_documents(texts, titles))
 

@@ -31,6 +31,7 @@ from .calibration import fit_temperature, mix, sigmoid, tune_thresholds
 from .data import Examples, check_training_data, load_examples, split_validation
 from .lexical import LexicalModel, lexical_documents
 from .model import pad_windows
+from .prior import init_head_from_labels
 from .tagger import Tagger
 
 __all__ = ["TrainingConfig", "train"]
@@ -74,6 +75,8 @@ class TrainingConfig:
     # weight is chosen on the validation slice (0 = encoder only).
     lexical: bool = True
     lexical_max_features: int = 100_000
+    # Start the head from the labels' descriptions and training rates (govnlp.tagging.prior).
+    taxonomy_prior: bool = False
     save_float16: bool = True
     max_steps: int | None = None  # stop after this many steps (smoke tests)
 
@@ -212,6 +215,9 @@ def _add_lexical(
         logger.info("lexical mix: encoder weight %.1f, validation micro-F1 %.4f", weight, f1)
         if f1 > best_f1:
             best_weight, best_f1, best_proba = float(weight), f1, mixed
+    if best_weight == 1.0:
+        logger.info("lexical mix: the encoder alone did best; no lexical model kept")
+        return best_proba
     tagger.lexical = lexical
     tagger.config.lexical_weight = best_weight
     return best_proba
@@ -264,6 +270,8 @@ def train(
         frozen_layers=config.frozen_layers,
         dropout=config.dropout,
     )
+    if config.taxonomy_prior:
+        init_head_from_labels(tagger, examples.targets[train_idx].mean(0))
     # Dropout inside the encoder made a CPU bf16 training step several times slower; the cached
     # lower layers see no dropout anyway. The head keeps it.
     for module in tagger.model.encoder.modules():
