@@ -21,6 +21,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from govnlp.evaluation.evaluate import evaluate
+from govnlp.evaluation.model_card import write_model_card
+from govnlp.evaluation.report import markdown_report
 from govnlp.tagging import TrainingConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,11 +69,6 @@ def main() -> int:
     started = time.time()
     train(args.train_file, config, args.output)
     minutes = (time.time() - started) / 60
-
-    # Imported after training so that a long run picks up the evaluation code as it is then.
-    from govnlp.evaluation.evaluate import evaluate
-    from govnlp.evaluation.model_card import write_model_card
-    from govnlp.evaluation.report import markdown_report
 
     def evaluate_all(model: str | Path, reports: Path | None) -> dict:
         out = {}
